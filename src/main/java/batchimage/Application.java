@@ -1,0 +1,160 @@
+package batchimage;
+
+import batchimage.config.Settings;
+import batchimage.ingest.ImportResult;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** The command line: {@code bin/batch-image run | import PATH...}. */
+@Command(name = "batch-image", mixinStandardHelpOptions = true, version = "batch-image 0.1.0",
+        description = "Keeps a library of generated images searchable.",
+        subcommands = {Application.Run.class, Application.Import.class})
+public final class Application implements Runnable {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(execute(args));
+    }
+
+    public static int execute(String... args) {
+        return new CommandLine(new Application())
+                .setExecutionExceptionHandler((e, cmd, parsed) -> {
+                    cmd.getErr().println("batch-image: " + e.getMessage());
+                    return 2;
+                })
+                .execute(args);
+    }
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    /** Options every command takes. */
+    static class Common {
+        @Option(names = "--data", description = "data directory (inbox, done, error, postgres, index); default ./data or BATCH_IMAGE_DATA")
+        Path data;
+
+        @Option(names = "--json", description = "machine-readable output")
+        boolean json;
+
+        Settings settings(Map<String, String> extra) {
+            var overrides = new HashMap<String, String>(extra);
+            if (data != null) {
+                overrides.put("batch-image.data", data.toString());
+            }
+            return Settings.load(home(), System.getenv(), overrides);
+        }
+    }
+
+    /** The folder with application.properties and routes/: set by bin/batch-image, else the working directory. */
+    static Path home() {
+        String home = System.getProperty("batch-image.home");
+        return (home == null ? Path.of("") : Path.of(home)).toAbsolutePath().normalize();
+    }
+
+    @Command(name = "run", description = "Runs the service: inbox polling, routes, HTTP on 127.0.0.1:8080.")
+    static final class Run implements Callable<Integer> {
+        @CommandLine.Mixin
+        Common common;
+
+        @Option(names = "--port", description = "HTTP port (BATCH_IMAGE_PORT), default 8080")
+        Integer port;
+
+        @Option(names = "--reload", description = "watch routes/ and apply edited routes without a restart")
+        boolean reload;
+
+        @Override
+        public Integer call() throws Exception {
+            var extra = new HashMap<String, String>();
+            if (port != null) {
+                extra.put("batch-image.port", port.toString());
+            }
+            Settings settings = common.settings(extra);
+            var app = BatchImage.create(settings, BatchImage.Mode.SERVICE);
+            System.err.printf("batch-image: drop batch_image_data_*_final.json files into %s; http://%s:%s%n",
+                    settings.dataDir().resolve("inbox"), settings.get("batch-image.host"), settings.get("batch-image.port"));
+            app.runUntilStopped(reload);
+            return 0;
+        }
+    }
+
+    @Command(name = "import", description = "Imports the given batch files (or the batch files in given folders) and exits. Files stay where they are.")
+    static final class Import implements Callable<Integer> {
+        @CommandLine.Mixin
+        Common common;
+
+        @Parameters(arity = "1..*", paramLabel = "PATH", description = "batch files, or folders holding batch_image_data_*_final.json files")
+        List<Path> paths;
+
+        @Option(names = "--no-index", description = "only store the records; do not index them now")
+        boolean noIndex;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            List<Path> files = expand(paths);
+            Settings settings = common.settings(Map.of());
+            var results = new ArrayList<ImportResult>();
+            try (var app = BatchImage.create(settings, BatchImage.Mode.ONE_SHOT).start()) {
+                for (Path f : files) {
+                    results.add(app.importFile(f));
+                }
+            }
+            PrintWriter out = spec.commandLine().getOut();
+            if (common.json) {
+                var doc = new LinkedHashMap<String, Object>();
+                doc.put("files", results);
+                doc.put("ok", results.stream().allMatch(r -> "done".equals(r.outcome())));
+                out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(doc));
+            } else {
+                for (ImportResult r : results) {
+                    if ("done".equals(r.outcome())) {
+                        out.printf("%s: %,d read, %,d inserted, %,d updated, %,d unchanged, %,d rejected, %,d superseded (%.1f s)%n",
+                                r.file(), r.read(), r.inserted(), r.updated(), r.unchanged(), r.rejected(), r.superseded(), r.seconds());
+                    } else {
+                        out.printf("%s: FAILED: %s%n  report: %s%n", r.file(), r.error(), r.report());
+                    }
+                }
+            }
+            out.flush();
+            return results.stream().allMatch(r -> "done".equals(r.outcome())) ? 0 : 1;
+        }
+
+        static List<Path> expand(List<Path> paths) throws IOException {
+            var files = new ArrayList<Path>();
+            for (Path p : paths) {
+                if (Files.isDirectory(p)) {
+                    try (Stream<Path> s = Files.list(p)) {
+                        s.filter(f -> f.getFileName().toString().matches("batch_image_data_.*_final\\.json"))
+                                .sorted().forEach(files::add);
+                    }
+                } else if (Files.isRegularFile(p)) {
+                    files.add(p);
+                } else {
+                    throw new CommandLine.ParameterException(new CommandLine(new Import()), "no such file or folder: " + p);
+                }
+            }
+            return files;
+        }
+    }
+}

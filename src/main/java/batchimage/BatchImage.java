@@ -1,0 +1,153 @@
+package batchimage;
+
+import batchimage.config.Settings;
+import batchimage.ingest.ImportResult;
+import batchimage.ingest.Importer;
+import batchimage.pipeline.RouteReloader;
+import batchimage.store.Database;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Properties;
+import org.apache.camel.CamelContext;
+import org.apache.camel.Exchange;
+import org.apache.camel.ProducerTemplate;
+import org.apache.camel.main.Main;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One batch-image process: the database (embedded or DATABASE_URL), the Camel context with the YAML
+ * routes from routes/, and, for the service, the HTTP server and the inbox poller.
+ */
+public final class BatchImage implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(BatchImage.class);
+
+    /** What this process is for: the service polls and serves; a one-shot import does neither. */
+    public enum Mode { SERVICE, ONE_SHOT }
+
+    private final Settings settings;
+    private final Database database;
+    private final Main main;
+    private RouteReloader reloader;
+
+    private BatchImage(Settings settings, Database database, Main main) {
+        this.settings = settings;
+        this.database = database;
+        this.main = main;
+    }
+
+    /** Opens the database and builds (but does not start) the Camel application. */
+    public static BatchImage create(Settings settings, Mode mode) {
+        Path data = settings.dataDir();
+        try {
+            for (String dir : new String[] {"inbox", "done", "error", "media"}) {
+                Files.createDirectories(data.resolve(dir));
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot create the data folders under " + data + ": " + e.getMessage(), e);
+        }
+        Database db = Database.open(settings.get("database.url"), data, settings.getInt("database.pool-size"));
+        LOG.info("library database: {}", db.description());
+
+        var main = new Main(BatchImage.class);
+        Properties props = settings.asProperties();
+        props.setProperty("camel.main.name", "batch-image");
+        props.setProperty("camel.main.routes-include-pattern", "file:" + settings.routesDir() + "/*.camel.yaml");
+        props.setProperty("camel.main.routes-reload-enabled", "false");
+        props.setProperty("camel.main.shutdown-timeout", "15");
+        props.setProperty("camel.main.jmx-enabled", "false");
+        if (mode == Mode.SERVICE) {
+            props.setProperty("camel.server.enabled", "true");
+            props.setProperty("camel.server.host", settings.get("batch-image.host"));
+            props.setProperty("camel.server.port", settings.get("batch-image.port"));
+            props.setProperty("camel.server.health-check-enabled", "true");
+        } else {
+            props.setProperty("ingest.poll-inbox", "false");
+            props.setProperty("camel.server.enabled", "false");
+        }
+        main.setOverrideProperties(props);
+        main.bind("dataSource", db.dataSource());
+        main.configure().addConfiguration(BatchImageBeans.class);
+        return new BatchImage(settings, db, main);
+    }
+
+    /** Starts the routes without blocking. */
+    public BatchImage start() {
+        try {
+            main.start();
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+        return this;
+    }
+
+    /** Runs the service until the process is asked to stop; with reload, edited routes apply live. */
+    public void runUntilStopped(boolean reload) throws Exception {
+        if (reload) {
+            main.addMainListener(new org.apache.camel.main.MainListenerSupport() {
+                @Override
+                public void afterStart(org.apache.camel.main.BaseMainSupport m) {
+                    reloader = new RouteReloader(m.getCamelContext(), settings.routesDir());
+                    reloader.start();
+                }
+            });
+        }
+        try {
+            main.run();
+        } finally {
+            close();
+        }
+    }
+
+    /** Imports one file through the import-file route, whatever its folder; the file stays where it is. */
+    public ImportResult importFile(Path file) {
+        ProducerTemplate producer = context().createProducerTemplate();
+        try {
+            Exchange done = producer.send("direct:import-file", ex -> ex.getMessage().setBody(file.toFile()));
+            var job = done.getProperty(Importer.JOB, batchimage.ingest.ImportJob.class);
+            if (job == null) {
+                Throwable t = done.getException() != null ? done.getException()
+                        : done.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+                return new ImportResult(file.getFileName().toString(), file.toString(), "error", 0, 0, 0, 0, 0, 0, 0,
+                        t == null ? "the import route did not run" : t.getMessage(), null);
+            }
+            return job.result();
+        } finally {
+            try {
+                producer.stop();
+            } catch (Exception e) {
+                LOG.debug("stopping a producer: {}", e.toString());
+            }
+        }
+    }
+
+    public CamelContext context() {
+        return main.getCamelContext();
+    }
+
+    public Database database() {
+        return database;
+    }
+
+    public Settings settings() {
+        return settings;
+    }
+
+    @Override
+    public void close() {
+        if (reloader != null) {
+            reloader.close();
+        }
+        try {
+            if (main.isStarted() || main.isStarting()) {
+                main.stop();
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("stopping Camel: {}", e.toString());
+        }
+        database.close();
+    }
+}
