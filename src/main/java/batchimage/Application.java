@@ -34,7 +34,14 @@ public final class Application implements Runnable {
     }
 
     public static int execute(String... args) {
+        return execute(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args);
+    }
+
+    /** Runs a command with its output and errors sent where the caller says (tests read them). */
+    public static int execute(PrintWriter out, PrintWriter err, String... args) {
         return new CommandLine(new Application())
+                .setOut(out)
+                .setErr(err)
                 .setExecutionExceptionHandler((e, cmd, parsed) -> {
                     cmd.getErr().println("batch-image: " + e.getMessage());
                     return 2;
@@ -112,7 +119,7 @@ public final class Application implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            List<Path> files = expand(paths);
+            List<Path> files = expand(paths, spec.commandLine());
             Settings settings = common.settings(Map.of());
             var results = new ArrayList<ImportResult>();
             try (var app = BatchImage.create(settings, BatchImage.Mode.ONE_SHOT).start()) {
@@ -140,7 +147,7 @@ public final class Application implements Runnable {
             return results.stream().allMatch(r -> "done".equals(r.outcome())) ? 0 : 1;
         }
 
-        static List<Path> expand(List<Path> paths) throws IOException {
+        static List<Path> expand(List<Path> paths, CommandLine cmd) throws IOException {
             var files = new ArrayList<Path>();
             for (Path p : paths) {
                 if (Files.isDirectory(p)) {
@@ -151,7 +158,7 @@ public final class Application implements Runnable {
                 } else if (Files.isRegularFile(p)) {
                     files.add(p);
                 } else {
-                    throw new CommandLine.ParameterException(new CommandLine(new Import()), "no such file or folder: " + p);
+                    throw new CommandLine.ParameterException(cmd, "no such file or folder: " + p);
                 }
             }
             return files;

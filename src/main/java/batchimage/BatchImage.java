@@ -62,7 +62,6 @@ public final class BatchImage implements AutoCloseable {
             props.setProperty("camel.server.enabled", "true");
             props.setProperty("camel.server.host", settings.get("batch-image.host"));
             props.setProperty("camel.server.port", settings.get("batch-image.port"));
-            props.setProperty("camel.server.health-check-enabled", "true");
         } else {
             props.setProperty("ingest.poll-inbox", "false");
             props.setProperty("camel.server.enabled", "false");
@@ -90,8 +89,7 @@ public final class BatchImage implements AutoCloseable {
             main.addMainListener(new org.apache.camel.main.MainListenerSupport() {
                 @Override
                 public void afterStart(org.apache.camel.main.BaseMainSupport m) {
-                    reloader = new RouteReloader(m.getCamelContext(), settings.routesDir());
-                    reloader.start();
+                    watchRoutes();
                 }
             });
         }
@@ -100,6 +98,13 @@ public final class BatchImage implements AutoCloseable {
         } finally {
             close();
         }
+    }
+
+    /** Starts watching routes/: edited routes apply live, broken edits leave the running routes alone. */
+    public RouteReloader watchRoutes() {
+        reloader = new RouteReloader(context(), settings.routesDir());
+        reloader.start();
+        return reloader;
     }
 
     /** Imports one file through the import-file route, whatever its folder; the file stays where it is. */

@@ -20,6 +20,7 @@ import org.apache.camel.CamelContext;
 import org.apache.camel.Route;
 import org.apache.camel.impl.DefaultCamelContext;
 import org.apache.camel.model.ModelCamelContext;
+import org.apache.camel.model.RouteConfigurationDefinition;
 import org.apache.camel.model.RouteDefinition;
 import org.apache.camel.spi.Resource;
 import org.apache.camel.support.PluginHelper;
@@ -113,21 +114,22 @@ public final class RouteReloader implements AutoCloseable {
             return new Outcome(false, Set.of(), null);
         }
         String location = "file:" + abs;
-        Set<String> newIds;
+        Parsed parsed;
         try {
-            newIds = check(location, content);
+            parsed = check(location, content);
         } catch (Exception e) {
             return rejected(abs, rootMessage(e));
         }
+        Set<String> newIds = parsed.routeIds();
         String previous = lastGood.get(abs);
         Set<String> oldIds = routesFrom(location);
         try {
-            replace(oldIds, newIds, location, content);
+            replace(oldIds, parsed, location, content);
         } catch (Exception e) {
             String why = rootMessage(e);
             if (previous != null) {
                 try {
-                    replace(routesFrom(location), Set.of(), location, previous);
+                    replace(routesFrom(location), check(location, previous), location, previous);
                 } catch (Exception restore) {
                     LOG.error("could not put back the previous {}: {}", abs.getFileName(), rootMessage(restore));
                 }
@@ -145,7 +147,7 @@ public final class RouteReloader implements AutoCloseable {
     }
 
     /** Parses the file in a scratch context that is never started, and checks every route has an id. */
-    private Set<String> check(String location, String content) throws Exception {
+    private Parsed check(String location, String content) throws Exception {
         try (var scratch = new DefaultCamelContext(false)) {
             scratch.build();
             Resource resource = ResourceHelper.fromString(location, content);
@@ -159,8 +161,15 @@ public final class RouteReloader implements AutoCloseable {
                 }
                 ids.add(d.getRouteId());
             }
-            return ids;
+            var configs = new LinkedHashSet<String>();
+            for (RouteConfigurationDefinition c : ((ModelCamelContext) scratch).getRouteConfigurationDefinitions()) {
+                configs.add(c.getId());
+            }
+            return new Parsed(ids, configs);
         }
+    }
+
+    private record Parsed(Set<String> routeIds, Set<String> configurationIds) {
     }
 
     private Set<String> routesFrom(String location) {
@@ -174,9 +183,9 @@ public final class RouteReloader implements AutoCloseable {
         return ids;
     }
 
-    private void replace(Set<String> oldIds, Set<String> newIds, String location, String content) throws Exception {
+    private void replace(Set<String> oldIds, Parsed parsed, String location, String content) throws Exception {
         var remove = new ArrayList<String>(oldIds);
-        for (String id : newIds) {
+        for (String id : parsed.routeIds()) {
             if (!remove.contains(id) && context.getRoute(id) != null) {
                 remove.add(id);
             }
@@ -184,6 +193,13 @@ public final class RouteReloader implements AutoCloseable {
         for (String id : remove) {
             context.getRouteController().stopRoute(id);
             context.removeRoute(id);
+        }
+        var model = (ModelCamelContext) context;
+        for (String id : parsed.configurationIds()) {
+            RouteConfigurationDefinition existing = model.getRouteConfigurationDefinition(id);
+            if (existing != null) {
+                model.removeRouteConfiguration(existing);
+            }
         }
         PluginHelper.getRoutesLoader(context).loadRoutes(ResourceHelper.fromString(location, content));
     }

@@ -1,0 +1,112 @@
+package batchimage.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import batchimage.BatchImage;
+import batchimage.support.TestLibrary;
+import batchimage.support.TestPostgres;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.apache.camel.ServiceStatus;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code run --reload}: a good edit of routes/ applies live; a bad one leaves the running routes as they were. */
+class RouteReloadTest {
+
+    @TempDir
+    Path home;
+    private Path data;
+    private String db;
+    private BatchImage app;
+    private Path ingestYaml;
+    private String original;
+
+    @BeforeEach
+    void start() throws Exception {
+        Files.copy(TestLibrary.PROJECT.resolve("application.properties"), home.resolve("application.properties"));
+        Files.createDirectories(home.resolve("routes"));
+        try (var files = Files.list(TestLibrary.PROJECT.resolve("routes"))) {
+            for (Path f : files.toList()) {
+                Files.copy(f, home.resolve("routes").resolve(f.getFileName()));
+            }
+        }
+        ingestYaml = home.resolve("routes/ingest.camel.yaml");
+        original = Files.readString(ingestYaml);
+        data = home.resolve("data");
+        db = TestPostgres.newDatabase("reload");
+        app = BatchImage.create(TestLibrary.settings(home, data, db, Map.of()), BatchImage.Mode.SERVICE).start();
+    }
+
+    @AfterEach
+    void stop() {
+        app.close();
+    }
+
+    private void drop(String name, String subTheme) throws Exception {
+        String body = "{\"" + subTheme + "\": [{\"task_id\": \"" + java.util.UUID.randomUUID() + "\", \"prompt\": \"p\", \"tags\": \"t\"}]}";
+        Path tmp = data.resolve(name + ".tmp");
+        Files.writeString(tmp, body);
+        Files.move(tmp, data.resolve("inbox").resolve(name));
+    }
+
+    private void awaitImported(String subTheme) {
+        await().atMost(Duration.ofSeconds(20))
+                .until(() -> TestLibrary.count(db, "SELECT count(*) FROM image_library WHERE sub_theme = '" + subTheme + "'") == 1);
+    }
+
+    @Test
+    void aSavedEditAppliesWithoutARestart() throws Exception {
+        RouteReloader reloader = app.watchRoutes();
+        // the user widens what the inbox accepts
+        Files.writeString(ingestYaml, original.replace("antInclude: batch_image_data_*_final.json",
+                "antInclude: \"batch_image_data_*_final.json,*.batch.json\""), StandardCharsets.UTF_8);
+        await().atMost(Duration.ofSeconds(20)).until(() -> {
+            drop("probe" + System.nanoTime() + ".batch.json", "PROBE");
+            Thread.sleep(1500);
+            return TestLibrary.count(db, "SELECT count(*) FROM image_library WHERE sub_theme = 'PROBE'") > 0;
+        });
+        assertThat(app.context().getRouteController().getRouteStatus("ingest-inbox")).isEqualTo(ServiceStatus.Started);
+        reloader.close();
+    }
+
+    @Test
+    void anEditThatDoesNotParseLeavesTheRunningRoutesAndSaysWhy() throws Exception {
+        RouteReloader reloader = new RouteReloader(app.context(), home.resolve("routes"));
+        reloader.start();
+        Files.writeString(ingestYaml, original.replace("- to: direct:import-file", "- tto: direct:import-file"));
+        RouteReloader.Outcome outcome = reloader.apply(ingestYaml);
+        assertThat(outcome.applied()).isFalse();
+        assertThat(outcome.error()).contains("tto");
+        assertThat(app.context().getRoutes()).extracting(r -> r.getRouteId()).contains("ingest-inbox", "import-file");
+        drop("batch_image_data_a_final.json", "AFTER_BAD_YAML");
+        awaitImported("AFTER_BAD_YAML");
+        reloader.close();
+    }
+
+    @Test
+    void anEditWhoseRoutesCannotStartIsRolledBack() throws Exception {
+        RouteReloader reloader = new RouteReloader(app.context(), home.resolve("routes"));
+        reloader.start();
+        Files.writeString(ingestYaml, original.replace("- to: direct:import-file", "- to: nosuchcomponent:import-file"));
+        RouteReloader.Outcome outcome = reloader.apply(ingestYaml);
+        assertThat(outcome.applied()).isFalse();
+        assertThat(outcome.error()).contains("nosuchcomponent");
+        assertThat(app.context().getRouteController().getRouteStatus("ingest-inbox")).isEqualTo(ServiceStatus.Started);
+        drop("batch_image_data_b_final.json", "AFTER_BAD_ROUTE");
+        awaitImported("AFTER_BAD_ROUTE");
+
+        // and a good edit after that still applies
+        Files.writeString(ingestYaml, original.replace("{{ingest.batch-size}}", "1"));
+        assertThat(reloader.apply(ingestYaml).applied()).isTrue();
+        drop("batch_image_data_c_final.json", "AFTER_GOOD_EDIT");
+        awaitImported("AFTER_GOOD_EDIT");
+        reloader.close();
+    }
+}

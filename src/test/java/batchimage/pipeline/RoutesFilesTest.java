@@ -1,0 +1,36 @@
+package batchimage.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import batchimage.support.TestLibrary;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.apache.camel.impl.DefaultCamelContext;
+import org.apache.camel.model.ModelCamelContext;
+import org.apache.camel.model.RouteDefinition;
+import org.apache.camel.support.PluginHelper;
+import org.apache.camel.support.ResourceHelper;
+import org.junit.jupiter.api.Test;
+
+/** The build's check of routes/: every YAML file parses with Camel's YAML DSL and every route has an id. */
+class RoutesFilesTest {
+
+    @Test
+    void everyRoutesFileParsesAndNamesItsRoutes() throws Exception {
+        List<Path> files;
+        try (var s = Files.list(TestLibrary.PROJECT.resolve("routes"))) {
+            files = s.filter(p -> p.toString().endsWith(".camel.yaml")).sorted().toList();
+        }
+        assertThat(files).isNotEmpty();
+        for (Path f : files) {
+            try (var ctx = new DefaultCamelContext(false)) {
+                ctx.build();
+                PluginHelper.getRoutesLoader(ctx).loadRoutes(ResourceHelper.fromString("file:" + f, Files.readString(f)));
+                List<RouteDefinition> routes = ((ModelCamelContext) ctx).getRouteDefinitions();
+                assertThat(routes).as(f.getFileName().toString()).isNotEmpty();
+                assertThat(routes).allSatisfy(r -> assertThat(r.hasCustomIdAssigned()).as("route from " + r.getInput().getEndpointUri() + " in " + f.getFileName()).isTrue());
+            }
+        }
+    }
+}

@@ -1,0 +1,89 @@
+package batchimage.support;
+
+import batchimage.BatchImage;
+import batchimage.config.Settings;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.HashMap;
+import java.util.Map;
+
+/** Starts batch-image for a test: its own data folder and database, the project's real routes and settings. */
+public final class TestLibrary {
+
+    /** The project folder: application.properties and routes/ are read from here, as bin/batch-image does. */
+    public static final Path PROJECT = Path.of("").toAbsolutePath();
+    /** ../shared/data, read only. */
+    public static final Path SHARED_DATA = PROJECT.resolve("../shared/data").normalize();
+
+    private TestLibrary() {
+    }
+
+    /** Settings for a test: fast polling, a free port, the given database and data folder. */
+    public static Settings settings(Path home, Path data, String jdbcUrl, Map<String, String> extra) {
+        var overrides = new HashMap<String, String>();
+        overrides.put("batch-image.data", data.toString());
+        overrides.put("database.url", jdbcUrl);
+        overrides.put("database.pool-size", "4");
+        overrides.put("ingest.poll-delay", "100");
+        overrides.put("ingest.min-age", "300");
+        overrides.put("batch-image.port", String.valueOf(freePort()));
+        overrides.putAll(extra);
+        return Settings.load(home, Map.of(), overrides);
+    }
+
+    public static BatchImage service(Path data, String jdbcUrl) {
+        return BatchImage.create(settings(PROJECT, data, jdbcUrl, Map.of()), BatchImage.Mode.SERVICE).start();
+    }
+
+    public static BatchImage oneShot(Path data, String jdbcUrl) {
+        return BatchImage.create(settings(PROJECT, data, jdbcUrl, Map.of()), BatchImage.Mode.ONE_SHOT).start();
+    }
+
+    public static int freePort() {
+        try (var s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public static Path copyShared(String relative, Path dir) throws IOException {
+        Path src = SHARED_DATA.resolve(relative);
+        Files.createDirectories(dir);
+        Path dst = dir.resolve(src.getFileName());
+        Files.copy(src, dst);
+        return dst;
+    }
+
+    public static long count(String jdbcUrl, String sql) {
+        try (Connection c = DriverManager.getConnection(jdbcUrl); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        } catch (SQLException e) {
+            throw new IllegalStateException(sql + ": " + e.getMessage(), e);
+        }
+    }
+
+    public static String text(String jdbcUrl, String sql) {
+        try (Connection c = DriverManager.getConnection(jdbcUrl); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+            return rs.next() ? rs.getString(1) : null;
+        } catch (SQLException e) {
+            throw new IllegalStateException(sql + ": " + e.getMessage(), e);
+        }
+    }
+
+    public static void execute(String jdbcUrl, String sql) {
+        try (Connection c = DriverManager.getConnection(jdbcUrl); Statement st = c.createStatement()) {
+            st.execute(sql);
+        } catch (SQLException e) {
+            throw new IllegalStateException(sql + ": " + e.getMessage(), e);
+        }
+    }
+}
