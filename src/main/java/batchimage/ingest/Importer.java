@@ -62,13 +62,17 @@ public final class Importer {
     public Iterator<Batch> batches(ImportJob job, int batchSize) throws IOException {
         var mapper = new RecordMapper(json, job.fileName, defaultTheme);
         job.reader = new RecordReader(job.file, json, mapper, batchSize);
-        job.batches = new ReadAhead<>(job.reader, job.reader, 2, "read-ahead " + job.fileName);
+        String source = job.fileName;
+        job.batches = new ReadAhead<>(job.reader, b -> b.encodedFor(source), job.reader, 2, "read-ahead " + job.fileName);
         return job.batches;
     }
 
     /** Upserts one batch and writes its rejections, in the file's transaction. */
     public void store(Batch batch, ImportJob job) throws SQLException, IOException {
-        LibraryWriter.Written w = job.writer.write(batch.records(), batch.rejections());
+        // a batch a route step made or changed is encoded here; one straight from the reader came encoded
+        LibraryWriter.Written w = batch.encoded() != null
+                ? job.writer.write(batch.encoded(), batch.rejections())
+                : job.writer.write(batch.records(), batch.rejections());
         job.read += batch.entries();
         job.bytesRead = batch.bytesRead();
         job.inserted += w.inserted();

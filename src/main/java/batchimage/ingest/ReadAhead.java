@@ -6,10 +6,11 @@ import java.util.Iterator;
 import java.util.NoSuchElementException;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.function.Function;
 
 /**
- * Runs an iterator one step ahead on its own thread, so that parsing the next batch overlaps with
- * storing the current one. At most {@code depth} items wait, so memory stays bounded. A failure of the
+ * Runs an iterator (and a preparation of each item) ahead on its own thread, so that parsing and
+ * encoding the next batch overlap with storing the current one. At most {@code depth} items wait, so memory stays bounded. A failure of the
  * source is thrown to the consumer, at the point in the sequence where it happened.
  */
 public final class ReadAhead<T> implements Iterator<T>, Closeable {
@@ -23,18 +24,18 @@ public final class ReadAhead<T> implements Iterator<T>, Closeable {
     private Item<T> head;
     private boolean done;
 
-    public ReadAhead(Iterator<T> source, Closeable closeSource, int depth, String name) {
+    public <S> ReadAhead(Iterator<S> source, Function<S, T> prepare, Closeable closeSource, int depth, String name) {
         this.queue = new ArrayBlockingQueue<>(depth);
         this.source = closeSource;
-        this.thread = new Thread(() -> produce(source), name);
+        this.thread = new Thread(() -> produce(source, prepare), name);
         this.thread.setDaemon(true);
         this.thread.start();
     }
 
-    private void produce(Iterator<T> source) {
+    private <S> void produce(Iterator<S> source, Function<S, T> prepare) {
         try {
             while (source.hasNext()) {
-                queue.put(new Item<>(source.next(), null, false));
+                queue.put(new Item<>(prepare.apply(source.next()), null, false));
             }
             queue.put(new Item<>(null, null, true));
         } catch (InterruptedException e) {

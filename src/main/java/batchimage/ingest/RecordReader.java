@@ -175,7 +175,7 @@ public final class RecordReader implements Iterator<Batch>, Closeable {
         if (entries == 0) {
             return null;
         }
-        return new Batch(records, rejections, entries, bytesRead());
+        return new Batch(records, rejections, entries, bytesRead(), null);
     }
 
     private Map<String, Object> readFields() {

@@ -114,7 +114,8 @@ public final class Database implements AutoCloseable {
         cfg.setJdbcUrl(jdbc.url());
         cfg.setUsername(jdbc.user());
         cfg.setPassword(jdbc.password());
-        cfg.setMaximumPoolSize(poolSize);
+        // Flyway holds two connections at once while it migrates
+        cfg.setMaximumPoolSize(Math.max(poolSize, 3));
         cfg.setMinimumIdle(1);
         cfg.setPoolName("batch-image");
         cfg.setConnectionTimeout(30_000);

@@ -77,7 +77,6 @@ public final class LibraryWriter implements AutoCloseable {
 
     private final Connection conn;
     private final String sourceFile;
-    private final CopyEncoder encoder = new CopyEncoder();
 
     public LibraryWriter(DataSource dataSource, String sourceFile) throws SQLException {
         this.conn = dataSource.getConnection();
@@ -85,6 +84,10 @@ public final class LibraryWriter implements AutoCloseable {
         try {
             conn.setAutoCommit(false);
             try (Statement st = conn.createStatement()) {
+                if (!hasStaging(conn)) {
+                    // a batch must fit in the session's temp buffers, or every batch spills to disk
+                    st.execute("SET temp_buffers = '64MB'");
+                }
                 st.execute(CREATE_STAGING);
                 st.execute("TRUNCATE import_staging");
             }
@@ -99,24 +102,46 @@ public final class LibraryWriter implements AutoCloseable {
         }
     }
 
-    public Written write(List<ImageRecord> records, List<Rejection> rejections) throws SQLException, IOException {
-        // within one statement a row can be written once: the last record with an id wins, as it would in order
+    private static boolean hasStaging(Connection conn) throws SQLException {
+        try (Statement st = conn.createStatement();
+             var rs = st.executeQuery("SELECT to_regclass('pg_temp.import_staging') IS NOT NULL")) {
+            rs.next();
+            return rs.getBoolean(1);
+        }
+    }
+
+    /** A batch's distinct records as COPY rows, ready to send. */
+    public record Encoded(byte[] rows, int length, int distinct, int superseded) {
+    }
+
+    /**
+     * Encodes a batch for COPY; thread-safe, so that it can run ahead of the writer. Within one statement
+     * a row can be written once: of several records with one id, the last wins, as it would in order.
+     */
+    public static Encoded encode(List<ImageRecord> records, String sourceFile) {
         var byId = new LinkedHashMap<UUID, ImageRecord>(records.size() * 2);
         for (ImageRecord r : records) {
             byId.remove(r.id());
             byId.put(r.id(), r);
         }
-        int superseded = records.size() - byId.size();
+        var encoder = new CopyEncoder();
+        for (ImageRecord r : byId.values()) {
+            encoder.row(r, sourceFile);
+        }
+        return new Encoded(encoder.buffer(), encoder.length(), byId.size(), records.size() - byId.size());
+    }
+
+    public Written write(List<ImageRecord> records, List<Rejection> rejections) throws SQLException, IOException {
+        return write(encode(records, sourceFile), rejections);
+    }
+
+    public Written write(Encoded batch, List<Rejection> rejections) throws SQLException, IOException {
         int inserted = 0;
         int updated = 0;
-        if (!byId.isEmpty()) {
-            encoder.reset();
-            for (ImageRecord r : byId.values()) {
-                encoder.row(r, sourceFile);
-            }
+        if (batch.distinct() > 0) {
             CopyIn copy = conn.unwrap(PGConnection.class).getCopyAPI().copyIn(COPY_STAGING);
             try {
-                copy.writeToCopy(encoder.buffer(), 0, encoder.length());
+                copy.writeToCopy(batch.rows(), 0, batch.length());
                 copy.endCopy();
             } finally {
                 if (copy.isActive()) {
@@ -147,8 +172,8 @@ public final class LibraryWriter implements AutoCloseable {
                 ps.executeBatch();
             }
         }
-        int unchanged = byId.size() - inserted - updated;
-        return new Written(inserted, updated, unchanged, superseded, rejections.size());
+        int unchanged = batch.distinct() - inserted - updated;
+        return new Written(inserted, updated, unchanged, batch.superseded(), rejections.size());
     }
 
     public void commit() throws SQLException {
@@ -174,7 +199,7 @@ public final class LibraryWriter implements AutoCloseable {
 
     /** PostgreSQL COPY text format, UTF-8, into a reusable buffer. A lone surrogate becomes '?'. */
     static final class CopyEncoder {
-        private byte[] buf = new byte[1 << 20];
+        private byte[] buf = new byte[1 << 16];
         private int len;
 
         void reset() {
