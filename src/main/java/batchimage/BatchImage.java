@@ -1,6 +1,9 @@
 package batchimage;
 
 import batchimage.config.Settings;
+import batchimage.embed.EmbeddingsApi;
+import batchimage.embed.LocalEmbeddingsRoutes;
+import batchimage.embed.LocalModels;
 import batchimage.ingest.ImportResult;
 import batchimage.ingest.Importer;
 import batchimage.pipeline.RouteReloader;
@@ -32,6 +35,8 @@ public final class BatchImage implements AutoCloseable {
     private final Main main;
     private RouteReloader reloader;
 
+    private LocalModels localModels;
+
     private BatchImage(Settings settings, Database database, Main main) {
         this.settings = settings;
         this.database = database;
@@ -51,7 +56,8 @@ public final class BatchImage implements AutoCloseable {
         Database db = Database.open(settings.get("database.url"), data, settings.getInt("database.pool-size"));
         LOG.info("library database: {}", db.description());
 
-        var main = new Main(BatchImage.class);
+        // no main class: Camel would scan its package for RouteBuilders and build them without their arguments
+        var main = new Main();
         Properties props = settings.asProperties();
         props.setProperty("camel.main.name", "batch-image");
         props.setProperty("camel.main.routes-include-pattern", "file:" + settings.routesDir() + "/*.camel.yaml");
@@ -67,9 +73,17 @@ public final class BatchImage implements AutoCloseable {
             props.setProperty("camel.server.enabled", "false");
         }
         main.setOverrideProperties(props);
+        var app = new BatchImage(settings, db, main);
         main.bind("dataSource", db.dataSource());
+        main.bind("settings", settings);
+        if (mode == Mode.SERVICE) {
+            var models = new LocalModels();
+            main.bind("localModels", models);
+            app.localModels = models;
+            main.configure().addRoutesBuilder(new LocalEmbeddingsRoutes(new EmbeddingsApi(models)));
+        }
         main.configure().addConfiguration(BatchImageBeans.class);
-        return new BatchImage(settings, db, main);
+        return app;
     }
 
     /** Starts the routes without blocking. */
@@ -80,7 +94,24 @@ public final class BatchImage implements AutoCloseable {
             close();
             throw e;
         }
+        warmUpLocalModel();
         return this;
+    }
+
+    /** Loads the default local model in the background, so that the first request does not wait for it. */
+    private void warmUpLocalModel() {
+        String preload = settings.get("local-embeddings.preload");
+        if (localModels != null && !preload.isBlank()) {
+            var t = new Thread(() -> {
+                try {
+                    localModels.warmUp(preload);
+                } catch (RuntimeException e) {
+                    LOG.warn("could not load the local embedding model {}: {}", preload, e.getMessage());
+                }
+            }, "model-warm-up");
+            t.setDaemon(true);
+            t.start();
+        }
     }
 
     /** Runs the service until the process is asked to stop; with reload, edited routes apply live. */
@@ -93,6 +124,12 @@ public final class BatchImage implements AutoCloseable {
                 }
             });
         }
+        main.addMainListener(new org.apache.camel.main.MainListenerSupport() {
+            @Override
+            public void afterStart(org.apache.camel.main.BaseMainSupport m) {
+                warmUpLocalModel();
+            }
+        });
         try {
             main.run();
         } finally {

@@ -1,6 +1,11 @@
 package batchimage;
 
+import batchimage.config.Settings;
+import batchimage.embed.EmbeddingsClient;
+import batchimage.embed.EmbeddingsConfig;
 import batchimage.ingest.Importer;
+import org.apache.camel.CamelContext;
+import org.slf4j.LoggerFactory;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Path;
 import javax.sql.DataSource;
@@ -31,6 +36,22 @@ public class BatchImageBeans implements CamelConfiguration {
     public ObjectMapper json() {
         return new ObjectMapper();
     }
+
+    @BeanInject("settings")
+    Settings settings;
+
+    /** The embeddings client every route that embeds shares (one bound on requests in flight for all). */
+    @BindToRegistry(value = "embeddingsClient", beanPostProcess = true)
+    public synchronized EmbeddingsClient embeddingsClient(CamelContext camel) {
+        if (embeddingsClient == null) {
+            var config = EmbeddingsConfig.from(settings);
+            LoggerFactory.getLogger(BatchImageBeans.class).info("embeddings: {}", config);
+            embeddingsClient = new EmbeddingsClient(camel, config);
+        }
+        return embeddingsClient;
+    }
+
+    private EmbeddingsClient embeddingsClient;
 
     @BindToRegistry("importer")
     public Importer importer() {

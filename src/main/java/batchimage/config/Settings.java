@@ -45,7 +45,10 @@ public final class Settings {
         } catch (IOException e) {
             throw new IllegalStateException("cannot read " + file + ": " + e.getMessage(), e);
         }
-        defaults.stringPropertyNames().forEach(k -> merged.put(k, defaults.getProperty(k).trim()));
+        defaults.stringPropertyNames().forEach(k -> merged.put(k, isSecret(k) ? "" : defaults.getProperty(k).trim()));
+        defaults.stringPropertyNames().stream().filter(k -> isSecret(k) && !defaults.getProperty(k).isBlank()).forEach(k ->
+                org.slf4j.LoggerFactory.getLogger(Settings.class).warn(
+                        "{} in {} is ignored: secrets come only from the environment or .env ({})", k, file, envName(k)));
 
         var dotEnv = readDotEnv(Path.of(".env"));
         for (var key : Map.copyOf(merged).keySet()) {
@@ -126,10 +129,19 @@ public final class Settings {
         return home.resolve("routes").toAbsolutePath().normalize();
     }
 
-    /** All settings, for Camel's property placeholders. Secrets never get logged from here. */
+    /** Keys that hold secrets: never read from application.properties, never handed to Camel or logged. */
+    public static boolean isSecret(String key) {
+        return key.endsWith("api-key") || key.endsWith("password") || key.endsWith(".secret");
+    }
+
+    /** All settings but the secrets, for Camel's property placeholders. */
     public Properties asProperties() {
         var p = new Properties();
-        values.forEach(p::setProperty);
+        values.forEach((k, v) -> {
+            if (!isSecret(k)) {
+                p.setProperty(k, v);
+            }
+        });
         p.setProperty("batch-image.data", dataDir().toString());
         return p;
     }

@@ -1,0 +1,473 @@
+package batchimage.embed;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.SocketTimeoutException;
+import java.net.http.HttpTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.camel.CamelContext;
+import org.apache.camel.Exchange;
+import org.apache.camel.ProducerTemplate;
+import org.apache.camel.http.base.HttpOperationFailedException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Embeds texts through any OpenAI-compatible endpoint (the app's own, OpenAI, Azure) with camel-http:
+ * packs inputs into requests by count and estimated tokens, keeps a bounded number of requests in flight
+ * for all callers together, retries what waiting can fix (honouring the server's retry headers, and
+ * slowing every caller after a 429), and checks every answer before trusting it.
+ */
+public final class EmbeddingsClient implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(EmbeddingsClient.class);
+    private static final Set<String> BILLING_CODES = Set.of("insufficient_quota", "credit_balance_exhausted",
+            "organization_spend_limit_exceeded", "project_spend_limit_exceeded", "organization_usage_limit_exceeded");
+    private static final long MAX_SERVER_DELAY_MS = 120_000;
+
+    private final EmbeddingsConfig config;
+    private final ProducerTemplate producer;
+    private final String endpointUri;
+    private final ExecutorService inFlight;
+    private final ObjectMapper json = JsonMapper.builder().enable(StreamReadFeature.USE_FAST_DOUBLE_PARSER).build();
+    private volatile long pausedUntil;
+
+    private final AtomicLong calls = new AtomicLong();
+    private final AtomicLong inputs = new AtomicLong();
+    private final AtomicLong tokens = new AtomicLong();
+    private final AtomicLong retries = new AtomicLong();
+    private final AtomicLong failures = new AtomicLong();
+    private final AtomicLong truncated = new AtomicLong();
+    private final AtomicLong throttled = new AtomicLong();
+
+    public EmbeddingsClient(CamelContext camel, EmbeddingsConfig config) {
+        this.config = config;
+        this.producer = camel.createProducerTemplate();
+        long timeout = config.timeout().toMillis();
+        // the endpoint stays the same; only the body and headers change per request
+        this.endpointUri = config.url() + (config.url().contains("?") ? "&" : "?")
+                + "throwExceptionOnFailure=false&httpClientConfigurer=#class:" + NoAutomaticRetries.class.getName()
+                + "&connectTimeout=" + Math.min(timeout, 10_000)
+                + "&responseTimeout=" + timeout + "&connectionRequestTimeout=" + timeout
+                + "&maxTotalConnections=" + Math.max(20, config.maxInFlight() * 2)
+                + "&connectionsPerRoute=" + Math.max(20, config.maxInFlight() * 2);
+        this.inFlight = Executors.newFixedThreadPool(config.maxInFlight(), r -> {
+            Thread t = new Thread(r, "embeddings-request");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    public EmbeddingsConfig config() {
+        return config;
+    }
+
+    /** Counters since start: calls, inputs, tokens, retries, failures, truncated inputs, 429s. */
+    public Map<String, Long> stats() {
+        return Map.of("calls", calls.get(), "inputs", inputs.get(), "tokens", tokens.get(), "retries", retries.get(),
+                "failures", failures.get(), "truncated", truncated.get(), "throttled", throttled.get());
+    }
+
+    /** One vector per text, in order. Blank texts are the caller's to leave out: they are refused here. */
+    public List<float[]> embed(List<String> texts) {
+        if (texts.isEmpty()) {
+            return List.of();
+        }
+        List<List<String>> requests = pack(texts);
+        var futures = new ArrayList<Future<List<float[]>>>(requests.size());
+        for (List<String> r : requests) {
+            futures.add(inFlight.submit(() -> send(r)));
+        }
+        var out = new ArrayList<float[]>(texts.size());
+        EmbeddingsException first = null;
+        for (Future<List<float[]>> f : futures) {
+            try {
+                if (first == null) {
+                    out.addAll(f.get());
+                } else {
+                    f.cancel(true);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new EmbeddingsException("interrupted while waiting for embeddings", 0, true, e);
+            } catch (ExecutionException e) {
+                first = e.getCause() instanceof EmbeddingsException ee ? ee
+                        : new EmbeddingsException("embeddings request failed: " + e.getCause(), 0, false, e.getCause());
+            }
+        }
+        if (first != null) {
+            throw first;
+        }
+        return out;
+    }
+
+    /** Splits texts into requests of at most maxInputs inputs and maxRequestTokens estimated tokens; over-long inputs are cut. */
+    List<List<String>> pack(List<String> texts) {
+        var requests = new ArrayList<List<String>>();
+        var current = new ArrayList<String>();
+        long currentTokens = 0;
+        for (int i = 0; i < texts.size(); i++) {
+            String t = texts.get(i);
+            if (t == null || t.isBlank()) {
+                throw new IllegalArgumentException("text " + i + " is empty: leave it out rather than embed it");
+            }
+            int est = estimateTokens(t);
+            if (est > config.maxInputTokens()) {
+                t = truncate(t, config.maxInputTokens());
+                est = estimateTokens(t);
+                truncated.incrementAndGet();
+            }
+            if (!current.isEmpty() && (current.size() >= config.maxInputs() || currentTokens + est > config.maxRequestTokens())) {
+                requests.add(current);
+                current = new ArrayList<>();
+                currentTokens = 0;
+            }
+            current.add(t);
+            currentTokens += est;
+        }
+        requests.add(current);
+        return requests;
+    }
+
+    /** A cautious token count: 1 per 3 ASCII characters, 1 per other character (CJK, emoji). */
+    static int estimateTokens(String s) {
+        int ascii = 0;
+        int other = 0;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c < 0x80) {
+                ascii++;
+            } else if (!Character.isLowSurrogate(c)) {
+                other++;
+            }
+        }
+        return (ascii + 2) / 3 + other;
+    }
+
+    static String truncate(String s, int maxTokens) {
+        int lo = 0;
+        int hi = s.length();
+        while (lo < hi) {
+            int mid = (lo + hi + 1) >>> 1;
+            if (estimateTokens(s.substring(0, mid)) <= maxTokens) {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        if (lo > 0 && Character.isHighSurrogate(s.charAt(lo - 1))) {
+            lo--;
+        }
+        return s.substring(0, lo);
+    }
+
+    private List<float[]> send(List<String> texts) throws InterruptedException {
+        byte[] body = requestBody(texts);
+        for (int attempt = 0; ; attempt++) {
+            long wait = pausedUntil - System.currentTimeMillis();
+            if (wait > 0) {
+                Thread.sleep(wait);
+            }
+            Outcome o = call(body, texts.size());
+            if (o.vectors != null) {
+                calls.incrementAndGet();
+                inputs.addAndGet(texts.size());
+                return o.vectors;
+            }
+            if (!o.error.retryable() || attempt >= config.maxRetries()) {
+                failures.incrementAndGet();
+                throw attempt == 0 ? o.error
+                        : new EmbeddingsException(o.error.getMessage() + " (after " + (attempt + 1) + " attempts)", o.error.status(),
+                        o.error.retryable(), o.error);
+            }
+            long delay = o.serverDelayMs > 0 ? o.serverDelayMs : backoff(attempt);
+            if (o.error.status() == 429) {
+                // everyone waits, not only the caller that was told to
+                pausedUntil = Math.max(pausedUntil, System.currentTimeMillis() + delay);
+            }
+            retries.incrementAndGet();
+            LOG.warn("embeddings request of {} inputs failed ({}); retry {} of {} in {} ms", texts.size(),
+                    o.error.getMessage(), attempt + 1, config.maxRetries(), delay);
+            Thread.sleep(delay);
+        }
+    }
+
+    /** min(0.5 s * 2^attempt, 8 s), times a jitter of 0.75 to 1.0. */
+    static long backoff(int attempt) {
+        double base = Math.min(500.0 * (1L << Math.min(attempt, 10)), 8000.0);
+        return Math.round(base * (0.75 + 0.25 * ThreadLocalRandom.current().nextDouble()));
+    }
+
+    private record Outcome(List<float[]> vectors, EmbeddingsException error, long serverDelayMs) {
+    }
+
+    private byte[] requestBody(List<String> texts) {
+        ObjectNode req = json.createObjectNode();
+        var arr = req.putArray("input");
+        texts.forEach(arr::add);
+        if (config.sendModel()) {
+            req.put("model", config.model());
+        }
+        if (config.sendDimensions()) {
+            req.put("dimensions", config.dimensions());
+        }
+        req.put("encoding_format", config.base64() ? "base64" : "float");
+        try {
+            return json.writeValueAsBytes(req);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private Outcome call(byte[] body, int expected) {
+        Exchange ex = producer.send(endpointUri, e -> {
+            var m = e.getMessage();
+            m.setHeader(Exchange.HTTP_METHOD, "POST");
+            m.setHeader(Exchange.CONTENT_TYPE, "application/json");
+            if (config.query() != null) {
+                m.setHeader(Exchange.HTTP_QUERY, config.query());
+            }
+            if (config.authHeader() != null) {
+                m.setHeader(config.authHeader(), config.authValue());
+            }
+            m.setBody(body);
+        });
+        String where = config.url();
+        if (ex.getException() != null) {
+            Throwable t = ex.getException();
+            boolean timeout = hasCause(t, SocketTimeoutException.class) || hasCause(t, HttpTimeoutException.class)
+                    || String.valueOf(t.getMessage()).toLowerCase(Locale.ROOT).contains("timeout")
+                    || String.valueOf(t.getMessage()).toLowerCase(Locale.ROOT).contains("timed out");
+            boolean connection = hasCause(t, ConnectException.class) || hasCause(t, IOException.class);
+            if (t instanceof HttpOperationFailedException hf) {
+                return failed(hf.getStatusCode(), hf.getResponseBody(), Map.of(), where);
+            }
+            String what = timeout ? "no answer within " + config.timeout().toMillis() + " ms" : "cannot reach it: " + rootMessage(t);
+            return new Outcome(null, new EmbeddingsException("embeddings endpoint " + where + ": " + what, 0, timeout || connection, t), 0);
+        }
+        var m = ex.getMessage();
+        int status = m.getHeader(Exchange.HTTP_RESPONSE_CODE, 0, Integer.class);
+        byte[] answer = m.getBody(byte[].class);
+        if (status != 200) {
+            return failed(status, answer == null ? "" : new String(answer, StandardCharsets.UTF_8), m.getHeaders(), where);
+        }
+        try {
+            return new Outcome(parse(answer, expected, where), null, 0);
+        } catch (EmbeddingsException e) {
+            return new Outcome(null, e, 0);
+        }
+    }
+
+    private Outcome failed(int status, String body, Map<String, Object> headers, String where) {
+        String code = null;
+        String message = body == null ? "" : body.strip();
+        try {
+            var node = json.readTree(body);
+            if (node != null && node.has("error")) {
+                var err = node.get("error");
+                code = err.hasNonNull("code") ? err.get("code").asText() : null;
+                message = err.hasNonNull("message") ? err.get("message").asText() : err.toString();
+            }
+        } catch (IOException | RuntimeException e) {
+            // not JSON: the text itself is the message
+        }
+        if (message.length() > 300) {
+            message = message.substring(0, 300) + "...";
+        }
+        String should = header(headers, "x-should-retry");
+        boolean billing = status == 429 && code != null && BILLING_CODES.contains(code);
+        boolean retryable = !billing && (status == 408 || status == 409 || status == 429 || status >= 500);
+        if ("false".equalsIgnoreCase(should)) {
+            retryable = false;
+        } else if ("true".equalsIgnoreCase(should)) {
+            retryable = !billing;
+        }
+        if (status == 429) {
+            throttled.incrementAndGet();
+        }
+        long delay = serverDelay(headers);
+        if (delay > MAX_SERVER_DELAY_MS) {
+            retryable = false;
+        }
+        String text = "embeddings endpoint " + where + " answered " + status + (code == null ? "" : " " + code) + ": " + message
+                + (billing ? " (a billing limit: waiting will not help)" : "");
+        return new Outcome(null, new EmbeddingsException(text, status, retryable, null), Math.max(0, delay));
+    }
+
+    /** retry-after-ms, x-ms-retry-after-ms (ms), then Retry-After (seconds or an HTTP date); 0 when absent. */
+    static long serverDelay(Map<String, Object> headers) {
+        for (String h : new String[] {"retry-after-ms", "x-ms-retry-after-ms"}) {
+            String v = header(headers, h);
+            if (v != null) {
+                try {
+                    return Math.round(Double.parseDouble(v.trim()));
+                } catch (NumberFormatException e) {
+                    // fall through to the next header
+                }
+            }
+        }
+        String ra = header(headers, "retry-after");
+        if (ra != null) {
+            try {
+                return Math.round(Double.parseDouble(ra.trim()) * 1000);
+            } catch (NumberFormatException e) {
+                try {
+                    var when = ZonedDateTime.parse(ra.trim(), DateTimeFormatter.RFC_1123_DATE_TIME);
+                    return Math.max(0, Duration.between(ZonedDateTime.now(when.getZone()), when).toMillis());
+                } catch (RuntimeException ignored) {
+                    return 0;
+                }
+            }
+        }
+        return 0;
+    }
+
+    private static String header(Map<String, Object> headers, String name) {
+        for (var e : headers.entrySet()) {
+            if (e.getKey().equalsIgnoreCase(name) && e.getValue() != null) {
+                return e.getValue().toString();
+            }
+        }
+        return null;
+    }
+
+    /** Checks one vector per input matched by index, the expected dimension, finite values. */
+    private List<float[]> parse(byte[] body, int expected, String where) {
+        var vectors = new float[expected][];
+        int count = 0;
+        String problem = null;
+        try (JsonParser p = json.getFactory().createParser(body)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                throw bad(where, "the answer is not a JSON object", body);
+            }
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String field = p.currentName();
+                p.nextToken();
+                if (field.equals("data") && p.currentToken() == JsonToken.START_ARRAY) {
+                    while (p.nextToken() == JsonToken.START_OBJECT) {
+                        int index = -1;
+                        float[] v = null;
+                        while (p.nextToken() == JsonToken.FIELD_NAME) {
+                            String f = p.currentName();
+                            JsonToken t = p.nextToken();
+                            if (f.equals("index") && t == JsonToken.VALUE_NUMBER_INT) {
+                                index = p.getIntValue();
+                            } else if (f.equals("embedding") && t == JsonToken.VALUE_STRING) {
+                                v = EmbeddingsApi.fromBase64(p.getText());
+                            } else if (f.equals("embedding") && t == JsonToken.START_ARRAY) {
+                                var values = new float[config.dimensions()];
+                                int n = 0;
+                                while (p.nextToken() != JsonToken.END_ARRAY) {
+                                    float x = p.getFloatValue();
+                                    if (n == values.length) {
+                                        values = java.util.Arrays.copyOf(values, values.length * 2);
+                                    }
+                                    values[n++] = x;
+                                }
+                                v = n == values.length ? values : java.util.Arrays.copyOf(values, n);
+                            } else {
+                                p.skipChildren();
+                            }
+                        }
+                        if (index < 0 || index >= expected) {
+                            problem = "a vector with index " + index + " for a request of " + expected + " inputs";
+                        } else if (v == null) {
+                            problem = "no embedding for index " + index;
+                        } else if (vectors[index] != null) {
+                            problem = "two vectors for index " + index;
+                        } else if (v.length != config.dimensions()) {
+                            problem = "a vector of " + v.length + " dimensions at index " + index + ", expected " + config.dimensions();
+                        } else {
+                            for (float x : v) {
+                                if (!Float.isFinite(x)) {
+                                    problem = "a value that is not a finite number at index " + index;
+                                    break;
+                                }
+                            }
+                            vectors[index] = v;
+                            count++;
+                        }
+                        if (problem != null) {
+                            throw bad(where, problem, null);
+                        }
+                    }
+                } else if (field.equals("usage") && p.currentToken() == JsonToken.START_OBJECT) {
+                    while (p.nextToken() == JsonToken.FIELD_NAME) {
+                        String f = p.currentName();
+                        p.nextToken();
+                        if (f.equals("total_tokens") && p.currentToken() == JsonToken.VALUE_NUMBER_INT) {
+                            tokens.addAndGet(p.getLongValue());
+                        } else {
+                            p.skipChildren();
+                        }
+                    }
+                } else {
+                    p.skipChildren();
+                }
+            }
+        } catch (IOException e) {
+            throw bad(where, "the answer is not valid JSON (" + (e instanceof com.fasterxml.jackson.core.JsonProcessingException jpe ? jpe.getOriginalMessage() : e.getMessage()) + ")", body);
+        }
+        if (count != expected) {
+            throw bad(where, count + " vectors for " + expected + " inputs", null);
+        }
+        return List.of(vectors);
+    }
+
+    private static EmbeddingsException bad(String where, String problem, byte[] body) {
+        String shown = "";
+        if (body != null) {
+            String s = new String(body, 0, Math.min(body.length, 200), StandardCharsets.UTF_8);
+            shown = ": " + s.replaceAll("\\s+", " ") + (body.length > 200 ? "..." : "");
+        }
+        // a malformed answer is a server fault that a retry may cure
+        return new EmbeddingsException("embeddings endpoint " + where + " answered with " + problem + shown, 200, true, null);
+    }
+
+    private static boolean hasCause(Throwable t, Class<? extends Throwable> type) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (type.isInstance(c)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static String rootMessage(Throwable t) {
+        Throwable c = t;
+        while (c.getCause() != null && c.getCause() != c) {
+            c = c.getCause();
+        }
+        return c.getClass().getSimpleName() + (c.getMessage() == null ? "" : ": " + c.getMessage());
+    }
+
+    @Override
+    public void close() {
+        inFlight.shutdownNow();
+        try {
+            producer.stop();
+        } catch (RuntimeException e) {
+            LOG.debug("stopping the embeddings producer: {}", e.toString());
+        }
+    }
+}
