@@ -34,12 +34,14 @@ public final class EmbeddingsBench {
 
         var models = new LocalModels();
         models.warmUp(LocalModels.MINILM);
-        var local = config(EmbeddingsConfig.Provider.LOCAL, url, 384, 256, 4);
+        int batch = Integer.getInteger("batch", 64);
+        int flight = Integer.getInteger("inFlight", 4);
+        var local = config(EmbeddingsConfig.Provider.LOCAL, url, 384, batch, flight);
         try (var client = new EmbeddingsClient(camel, local)) {
             client.embed(prompts.subList(0, 64));
             double inProcess = 0;
             double viaHttp = 0;
-            for (int round = 0; round < 2; round++) {
+            for (int round = 0; round < 3; round++) {
                 long t0 = System.nanoTime();
                 for (int i = 0; i < prompts.size(); i += 256) {
                     models.embed(LocalModels.MINILM, prompts.subList(i, Math.min(prompts.size(), i + 256)));
@@ -92,8 +94,8 @@ public final class EmbeddingsBench {
             System.out.printf("stub_old_pattern_per_s=%.1f%n", n / ((System.nanoTime() - t0) / 1e9));
         }
         maxInFlight.set(0);
-        try (var batched = new EmbeddingsClient(camel, config(EmbeddingsConfig.Provider.OPENAI_COMPATIBLE, stubUrl, 384, 256, 8))) {
-            batched.embed(prompts.subList(0, 256));
+        try (var batched = new EmbeddingsClient(camel, config(EmbeddingsConfig.Provider.OPENAI_COMPATIBLE, stubUrl, 384, batch, 8))) {
+            batched.embed(prompts.subList(0, batch));
             maxInFlight.set(0);
             long t0 = System.nanoTime();
             batched.embed(prompts);
