@@ -53,7 +53,8 @@ public final class BatchImage implements AutoCloseable {
         } catch (IOException e) {
             throw new IllegalStateException("cannot create the data folders under " + data + ": " + e.getMessage(), e);
         }
-        Database db = Database.open(settings.get("database.url"), data, settings.getInt("database.pool-size"));
+        Database db = Database.open(settings.get("database.url"), data, settings.getInt("database.pool-size"),
+                settings.getInt("database.connect-timeout-ms"));
         LOG.info("library database: {}", db.description());
 
         // no main class: Camel would scan its package for RouteBuilders and build them without their arguments

@@ -128,8 +128,19 @@ public final class Importer {
             cause = exchange.getException();
         }
         ImportJob job = exchange.getProperty(JOB, ImportJob.class);
-        exchange.setProperty(TARGET, "error");
         String problem = describe(cause);
+        if (isDatabaseUnavailable(cause)) {
+            // not the file's fault: leave it where it is; the inbox picks it up again on a later poll
+            if (job != null) {
+                closeQuietly(job);
+                job.outcome = ImportJob.Outcome.ERROR;
+                job.error = "the database is unavailable, the file was left for a later attempt: " + problem;
+            }
+            LOG.warn("cannot import {} now, the database is unavailable ({}); it stays in place and is tried again",
+                    job == null ? exchange.getMessage().getHeader(Exchange.FILE_NAME) : job.fileName, problem);
+            return job == null ? null : job.result();
+        }
+        exchange.setProperty(TARGET, "error");
         if (job == null) {
             // the file could not even be opened; nothing was started
             LOG.error("cannot import {}: {}", exchange.getMessage().getHeader(Exchange.FILE_NAME), problem);
@@ -142,21 +153,7 @@ public final class Importer {
         job.error = problem;
         job.seconds = (System.nanoTime() - job.startNanos) / 1e9;
         long readBefore = job.reader == null ? job.read : job.reader.entriesRead();
-        if (job.writer != null) {
-            job.writer.rollback();
-            try {
-                job.writer.close();
-            } catch (SQLException e) {
-                LOG.debug("closing the connection of a failed import: {}", e.toString());
-            }
-        }
-        if (job.batches != null) {
-            try {
-                job.batches.close();
-            } catch (IOException e) {
-                LOG.debug("closing a failed file: {}", e.toString());
-            }
-        }
+        closeQuietly(job);
         String report = report(job, cause, readBefore);
         try {
             Files.createDirectories(errorDir);
@@ -173,6 +170,48 @@ public final class Importer {
         }
         LOG.error("could not import {}: {} (nothing from it was stored; report: {})", job.fileName, problem, job.report);
         return job.result();
+    }
+
+    private static void closeQuietly(ImportJob job) {
+        if (job.writer != null) {
+            job.writer.rollback();
+            try {
+                job.writer.close();
+            } catch (SQLException e) {
+                LOG.debug("closing the connection of a failed import: {}", e.toString());
+            }
+        }
+        if (job.batches != null) {
+            try {
+                job.batches.close();
+            } catch (IOException e) {
+                LOG.debug("closing a failed file: {}", e.toString());
+            }
+        }
+    }
+
+    /** For the route's error handling: whether the exchange failed because the database is unavailable. */
+    public boolean databaseUnavailable(Exchange exchange) {
+        Throwable t = exchange.getException() != null ? exchange.getException()
+                : exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+        return isDatabaseUnavailable(t);
+    }
+
+    /** A lost or refused connection (SQLSTATE class 08, server shutting down 57P, pool timeout): a retry may work. */
+    static boolean isDatabaseUnavailable(Throwable cause) {
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            if (t instanceof java.sql.SQLTransientConnectionException) {
+                return true;
+            }
+            if (t instanceof SQLException sql && sql.getSQLState() != null
+                    && (sql.getSQLState().startsWith("08") || sql.getSQLState().startsWith("57P"))) {
+                return true;
+            }
+            if (t instanceof BatchFileException) {
+                return false;
+            }
+        }
+        return false;
     }
 
     private static String describe(Throwable cause) {

@@ -38,12 +38,17 @@ public final class Database implements AutoCloseable {
 
     /** Opens the database the settings name, migrating its schema with Flyway. */
     public static Database open(String databaseUrl, Path dataDir, int poolSize) {
+        return open(databaseUrl, dataDir, poolSize, 30_000);
+    }
+
+    /** As above, waiting at most {@code connectTimeoutMs} for a connection before calling the database unavailable. */
+    public static Database open(String databaseUrl, Path dataDir, int poolSize, long connectTimeoutMs) {
         Database db;
         if (databaseUrl != null && !databaseUrl.isBlank()) {
             var jdbc = JdbcUrl.parse(databaseUrl);
-            db = new Database(pool(jdbc, poolSize), null, "PostgreSQL at " + jdbc.redacted());
+            db = new Database(pool(jdbc, poolSize, connectTimeoutMs), null, "PostgreSQL at " + jdbc.redacted());
         } else {
-            db = openEmbedded(dataDir.resolve("postgres"), poolSize);
+            db = openEmbedded(dataDir.resolve("postgres"), poolSize, connectTimeoutMs);
         }
         try {
             db.migrate();
@@ -54,11 +59,11 @@ public final class Database implements AutoCloseable {
         return db;
     }
 
-    private static Database openEmbedded(Path pgData, int poolSize) {
+    private static Database openEmbedded(Path pgData, int poolSize, long connectTimeoutMs) {
         Integer running = runningPostmasterPort(pgData);
         if (running != null) {
             var jdbc = new JdbcUrl("jdbc:postgresql://127.0.0.1:" + running + "/postgres", "postgres", "");
-            return new Database(pool(jdbc, poolSize), null,
+            return new Database(pool(jdbc, poolSize, connectTimeoutMs), null,
                     "embedded PostgreSQL already running on port " + running + " (" + pgData + ")");
         }
         try {
@@ -78,7 +83,7 @@ public final class Database implements AutoCloseable {
                     .start();
             var jdbc = new JdbcUrl("jdbc:postgresql://127.0.0.1:" + pg.getPort() + "/postgres", "postgres", "");
             LOG.info("embedded PostgreSQL started on port {} with data in {}", pg.getPort(), pgData);
-            return new Database(pool(jdbc, poolSize), pg, "embedded PostgreSQL on port " + pg.getPort() + " (" + pgData + ")");
+            return new Database(pool(jdbc, poolSize, connectTimeoutMs), pg, "embedded PostgreSQL on port " + pg.getPort() + " (" + pgData + ")");
         } catch (IOException e) {
             throw new IllegalStateException("cannot start embedded PostgreSQL in " + pgData + ": " + e.getMessage(), e);
         }
@@ -109,7 +114,7 @@ public final class Database implements AutoCloseable {
         return null;
     }
 
-    private static HikariDataSource pool(JdbcUrl jdbc, int poolSize) {
+    private static HikariDataSource pool(JdbcUrl jdbc, int poolSize, long connectTimeoutMs) {
         var cfg = new HikariConfig();
         cfg.setJdbcUrl(jdbc.url());
         cfg.setUsername(jdbc.user());
@@ -118,7 +123,7 @@ public final class Database implements AutoCloseable {
         cfg.setMaximumPoolSize(Math.max(poolSize, 3));
         cfg.setMinimumIdle(1);
         cfg.setPoolName("batch-image");
-        cfg.setConnectionTimeout(30_000);
+        cfg.setConnectionTimeout(connectTimeoutMs);
         cfg.setInitializationFailTimeout(30_000);
         return new HikariDataSource(cfg);
     }

@@ -149,4 +149,26 @@ class IngestInboxTest {
         assertThat(TestLibrary.count(db, "SELECT count(*) FROM dead_letter WHERE source_file = 'batch_image_data_rej_final.json'")).isEqualTo(1);
         assertThat(TestLibrary.count(db, "SELECT count(*) FROM import_run WHERE file_name = 'batch_image_data_rej_final.json'")).isEqualTo(2);
     }
+
+    @Test
+    @Order(8)
+    void whileTheDatabaseIsUnavailableAFileWaitsInTheInboxAndIsImportedWhenItIsBack() throws Exception {
+        String admin = TestLibrary.adminUrl(db);
+        String name = TestLibrary.databaseName(db);
+        TestLibrary.execute(admin, "ALTER DATABASE " + name + " WITH ALLOW_CONNECTIONS false");
+        TestLibrary.execute(admin, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" + name + "'");
+        Path inbox = data.resolve("inbox").resolve("batch_image_data_outage_final.json");
+        try {
+            Files.writeString(inbox, "{\"OUTAGE\": [{\"task_id\": \"00000009-0000-4000-8000-0000000000aa\", \"prompt\": \"p\"}]}");
+            // several polls and connection timeouts (2 s here) go by: the file is neither lost nor sent to error/
+            Thread.sleep(6000);
+            assertThat(inbox).exists();
+            assertThat(data.resolve("error").resolve(inbox.getFileName())).doesNotExist();
+            assertThat(data.resolve("error").resolve(inbox.getFileName() + ".error.txt")).doesNotExist();
+        } finally {
+            TestLibrary.execute(admin, "ALTER DATABASE " + name + " WITH ALLOW_CONNECTIONS true");
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(data.resolve("done").resolve(inbox.getFileName())));
+        assertThat(TestLibrary.count(db, "SELECT count(*) FROM image_library WHERE sub_theme = 'OUTAGE'")).isEqualTo(1);
+    }
 }

@@ -31,6 +31,7 @@ public final class TestLibrary {
         overrides.put("batch-image.data", data.toString());
         overrides.put("database.url", jdbcUrl);
         overrides.put("database.pool-size", "4");
+        overrides.put("database.connect-timeout-ms", "2000");
         overrides.put("ingest.poll-delay", "100");
         overrides.put("ingest.min-age", "300");
         overrides.put("batch-image.port", String.valueOf(freePort()));
@@ -77,6 +78,19 @@ public final class TestLibrary {
         } catch (SQLException e) {
             throw new IllegalStateException(sql + ": " + e.getMessage(), e);
         }
+    }
+
+    /** The URL of the server's maintenance database, for statements about a test database itself. */
+    public static String adminUrl(String jdbcUrl) {
+        int q = jdbcUrl.indexOf('?');
+        int slash = jdbcUrl.lastIndexOf('/', q < 0 ? jdbcUrl.length() : q);
+        return jdbcUrl.substring(0, slash) + "/postgres" + (q < 0 ? "" : jdbcUrl.substring(q));
+    }
+
+    public static String databaseName(String jdbcUrl) {
+        int q = jdbcUrl.indexOf('?');
+        String head = q < 0 ? jdbcUrl : jdbcUrl.substring(0, q);
+        return head.substring(head.lastIndexOf('/') + 1);
     }
 
     public static void execute(String jdbcUrl, String sql) {
