@@ -2,6 +2,10 @@ package batchimage;
 
 import batchimage.config.Settings;
 import batchimage.embed.EmbeddingsApi;
+import batchimage.embed.EmbeddingsConfig;
+import batchimage.localindex.LocalPinecone;
+import batchimage.localindex.LocalPineconeRoutes;
+import batchimage.localindex.PineconeApi;
 import batchimage.embed.LocalEmbeddingsRoutes;
 import batchimage.embed.LocalModels;
 import batchimage.ingest.ImportResult;
@@ -36,6 +40,7 @@ public final class BatchImage implements AutoCloseable {
     private RouteReloader reloader;
 
     private LocalModels localModels;
+    private LocalPinecone localIndex;
 
     private BatchImage(Settings settings, Database database, Main main) {
         this.settings = settings;
@@ -82,6 +87,10 @@ public final class BatchImage implements AutoCloseable {
             main.bind("localModels", models);
             app.localModels = models;
             main.configure().addRoutesBuilder(new LocalEmbeddingsRoutes(new EmbeddingsApi(models)));
+            // the local Pinecone keeps vectors of the embeddings' dimension, one Lucene index per namespace
+            var index = new LocalPinecone(data.resolve("index"), EmbeddingsConfig.from(settings).dimensions());
+            app.localIndex = index;
+            main.configure().addRoutesBuilder(new LocalPineconeRoutes(new PineconeApi(index)));
         }
         main.configure().addConfiguration(BatchImageBeans.class);
         return app;
@@ -190,6 +199,9 @@ public final class BatchImage implements AutoCloseable {
             }
         } catch (RuntimeException e) {
             LOG.warn("stopping Camel: {}", e.toString());
+        }
+        if (localIndex != null) {
+            localIndex.close();
         }
         database.close();
     }

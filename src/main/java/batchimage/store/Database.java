@@ -150,8 +150,14 @@ public final class Database implements AutoCloseable {
         return description;
     }
 
+    private boolean closed;
+
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         pool.close();
         if (embedded != null) {
             try {

@@ -1,0 +1,78 @@
+package batchimage.localindex;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
+
+/**
+ * The local index: one {@link LuceneNamespace} per namespace under {@code <data>/index/<namespace>},
+ * opened on first use and kept open; a namespace is created by its first upsert, as in Pinecone.
+ */
+public final class LocalPinecone implements AutoCloseable {
+
+    /** Folder name of the default namespace (Pinecone's "" or "__default__"). */
+    static final String DEFAULT_FOLDER = "__default__";
+
+    private final Path root;
+    private final int dimension;
+    private final Map<String, LuceneNamespace> open = new ConcurrentHashMap<>();
+
+    public LocalPinecone(Path root, int dimension) {
+        this.root = root;
+        this.dimension = dimension;
+    }
+
+    public int dimension() {
+        return dimension;
+    }
+
+    private static String folder(String namespace) {
+        return namespace == null || namespace.isEmpty() || namespace.equals(DEFAULT_FOLDER) ? DEFAULT_FOLDER
+                : java.net.URLEncoder.encode(namespace, java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    private static String nameOf(String folder) {
+        return folder.equals(DEFAULT_FOLDER) ? "" : java.net.URLDecoder.decode(folder, java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    /** The namespace, opened (and created) when {@code create} is true or it exists on disk; else null. */
+    public LuceneNamespace namespace(String namespace, boolean create) {
+        String f = folder(namespace);
+        LuceneNamespace ns = open.get(f);
+        if (ns != null) {
+            return ns;
+        }
+        if (!create && !Files.isDirectory(root.resolve(f))) {
+            return null;
+        }
+        return open.computeIfAbsent(f, k -> new LuceneNamespace(nameOf(k), root.resolve(k)));
+    }
+
+    /** Vector counts by namespace name, for describe_index_stats. */
+    public Map<String, Integer> counts() {
+        var out = new TreeMap<String, Integer>();
+        if (Files.isDirectory(root)) {
+            try (Stream<Path> dirs = Files.list(root)) {
+                dirs.filter(Files::isDirectory).forEach(d -> {
+                    LuceneNamespace ns = namespace(nameOf(d.getFileName().toString()), true);
+                    int n = ns.count();
+                    if (n > 0) {
+                        out.put(ns.name(), n);
+                    }
+                });
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public void close() {
+        open.values().forEach(LuceneNamespace::close);
+        open.clear();
+    }
+}
