@@ -76,6 +76,7 @@ public final class BatchImage implements AutoCloseable {
             props.setProperty("camel.server.port", settings.get("batch-image.port"));
         } else {
             props.setProperty("ingest.poll-inbox", "false");
+            props.setProperty("index.enabled", "false");
             props.setProperty("camel.server.enabled", "false");
         }
         main.setOverrideProperties(props);

@@ -3,8 +3,13 @@ package batchimage;
 import batchimage.config.Settings;
 import batchimage.embed.EmbeddingsClient;
 import batchimage.embed.EmbeddingsConfig;
+import batchimage.deadletter.DeadLetters;
+import batchimage.index.Indexer;
 import batchimage.ingest.Importer;
+import batchimage.pinecone.PineconeClient;
+import org.apache.camel.AggregationStrategy;
 import org.apache.camel.CamelContext;
+import org.apache.camel.processor.aggregate.UseOriginalAggregationStrategy;
 import org.slf4j.LoggerFactory;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Path;
@@ -52,6 +57,37 @@ public class BatchImageBeans implements CamelConfiguration {
     }
 
     private EmbeddingsClient embeddingsClient;
+
+    @BindToRegistry(value = "pineconeClient", beanPostProcess = true)
+    public synchronized PineconeClient pineconeClient(CamelContext camel) {
+        if (pineconeClient == null) {
+            pineconeClient = PineconeClient.from(camel, settings);
+        }
+        return pineconeClient;
+    }
+
+    private PineconeClient pineconeClient;
+
+    @BindToRegistry("indexer")
+    public synchronized Indexer indexer(CamelContext camel) {
+        if (indexer == null) {
+            indexer = new Indexer(dataSource, embeddingsClient(camel), pineconeClient(camel), settings.getInt("index.stale-claim-seconds"));
+        }
+        return indexer;
+    }
+
+    private Indexer indexer;
+
+    /** The multicast to the namespaces continues with its input: the batch records each namespace's outcome itself. */
+    @BindToRegistry("keepBatch")
+    public AggregationStrategy keepBatch() {
+        return new UseOriginalAggregationStrategy(null, false);
+    }
+
+    @BindToRegistry("deadLetters")
+    public DeadLetters deadLetters(CamelContext camel) {
+        return new DeadLetters(dataSource, indexer(camel));
+    }
 
     @BindToRegistry("importer")
     public Importer importer() {

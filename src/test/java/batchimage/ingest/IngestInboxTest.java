@@ -34,7 +34,7 @@ class IngestInboxTest {
     void start(@TempDir Path dir) {
         data = dir;
         db = TestPostgres.newDatabase("inbox");
-        app = TestLibrary.service(data, db);
+        app = TestLibrary.service(data, db, TestLibrary.NO_INDEXING);
     }
 
     @AfterAll

@@ -42,7 +42,7 @@ class MalformedFilesTest {
     void start(@TempDir Path dir) {
         data = dir;
         db = TestPostgres.newDatabase("malformed");
-        app = TestLibrary.service(data, db);
+        app = TestLibrary.service(data, db, TestLibrary.NO_INDEXING);
     }
 
     @AfterAll

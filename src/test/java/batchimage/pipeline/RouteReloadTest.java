@@ -41,7 +41,7 @@ class RouteReloadTest {
         original = Files.readString(ingestYaml);
         data = home.resolve("data");
         db = TestPostgres.newDatabase("reload");
-        app = BatchImage.create(TestLibrary.settings(home, data, db, Map.of()), BatchImage.Mode.SERVICE).start();
+        app = BatchImage.create(TestLibrary.settings(home, data, db, TestLibrary.NO_INDEXING), BatchImage.Mode.SERVICE).start();
     }
 
     @AfterEach

@@ -40,8 +40,15 @@ public final class TestLibrary {
     }
 
     public static BatchImage service(Path data, String jdbcUrl) {
-        return BatchImage.create(settings(PROJECT, data, jdbcUrl, Map.of()), BatchImage.Mode.SERVICE).start();
+        return service(data, jdbcUrl, Map.of());
     }
+
+    public static BatchImage service(Path data, String jdbcUrl, Map<String, String> extra) {
+        return BatchImage.create(settings(PROJECT, data, jdbcUrl, extra), BatchImage.Mode.SERVICE).start();
+    }
+
+    /** For tests of ingest alone: the index route does not touch the rows they watch. */
+    public static final Map<String, String> NO_INDEXING = Map.of("index.enabled", "false");
 
     public static BatchImage oneShot(Path data, String jdbcUrl) {
         return BatchImage.create(settings(PROJECT, data, jdbcUrl, Map.of()), BatchImage.Mode.ONE_SHOT).start();

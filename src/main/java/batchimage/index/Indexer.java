@@ -1,0 +1,264 @@
+package batchimage.index;
+
+import batchimage.embed.EmbeddingsClient;
+import batchimage.localindex.VectorRecord;
+import batchimage.pinecone.PineconeClient;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The steps of the index route: claim pending records in batches ({@code FOR UPDATE SKIP LOCKED}, so
+ * that several instances share the work), embed what changed, upsert to a namespace, and record per
+ * namespace the fingerprint that was indexed. A record whose fingerprint for a namespace equals the one
+ * last indexed is not embedded again.
+ */
+public final class Indexer {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Indexer.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** After this many failed attempts a record is marked failed instead of being retried. */
+    public static final int MAX_ATTEMPTS = 8;
+
+    private static final String CLAIM = """
+            UPDATE image_library t SET index_state = 'indexing', claimed_at = ?
+            WHERE t.id IN (
+                SELECT id FROM image_library
+                WHERE index_state = 'pending' AND status = 'active'
+                  AND (next_attempt_at IS NULL OR next_attempt_at <= now())
+                ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED)
+            RETURNING id, name, file_path, prompt, description, theme, sub_theme, prompt_fp, description_fp, source_file
+            """;
+
+    /** Only rows still claimed by this batch are written: a record re-imported meanwhile stays pending. */
+    private static final String FINISH = """
+            UPDATE image_library SET
+                prompt_fp = ?, description_fp = ?,
+                index_state = CASE WHEN ? THEN 'indexed' WHEN index_attempts + 1 >= ? THEN 'failed' ELSE 'pending' END,
+                index_error = ?,
+                index_attempts = CASE WHEN ? THEN 0 ELSE index_attempts + 1 END,
+                next_attempt_at = CASE WHEN ? THEN NULL ELSE now() + make_interval(secs => least(3600, 5 * power(2, index_attempts))) END,
+                indexed_at = CASE WHEN ? THEN now() ELSE indexed_at END,
+                claimed_at = NULL
+            WHERE id = ?::uuid AND index_state = 'indexing' AND claimed_at = ?
+            """;
+
+    private static final String RELEASE_STALE = """
+            UPDATE image_library SET index_state = 'pending', claimed_at = NULL
+            WHERE index_state = 'indexing' AND claimed_at < now() - make_interval(secs => ?)
+            """;
+
+    private final DataSource dataSource;
+    private final EmbeddingsClient embeddings;
+    private final PineconeClient pinecone;
+    private final int staleSeconds;
+    private final Map<String, Map<String, AtomicLong>> counts = new ConcurrentHashMap<>();
+
+    public Indexer(DataSource dataSource, EmbeddingsClient embeddings, PineconeClient pinecone, int staleSeconds) {
+        this.dataSource = dataSource;
+        this.embeddings = embeddings;
+        this.pinecone = pinecone;
+        this.staleSeconds = staleSeconds;
+    }
+
+    /** Batches of pending records, each claimed when the route asks for it; ends when nothing is pending. */
+    public Iterator<IndexBatch> pendingBatches(int size) throws SQLException {
+        releaseStale();
+        return new Iterator<>() {
+            private IndexBatch next;
+            private boolean done;
+
+            @Override
+            public boolean hasNext() {
+                if (next == null && !done) {
+                    try {
+                        next = claim(size);
+                    } catch (SQLException e) {
+                        throw new IllegalStateException("cannot claim records to index: " + e.getMessage(), e);
+                    }
+                    done = next == null;
+                }
+                return next != null;
+            }
+
+            @Override
+            public IndexBatch next() {
+                if (!hasNext()) {
+                    throw new NoSuchElementException();
+                }
+                IndexBatch b = next;
+                next = null;
+                return b;
+            }
+        };
+    }
+
+    /** Claims of a process that died are given back after {@code index.stale-claim-seconds}. */
+    public int releaseStale() throws SQLException {
+        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(RELEASE_STALE)) {
+            ps.setInt(1, staleSeconds);
+            int n = ps.executeUpdate();
+            if (n > 0) {
+                LOG.info("{} records claimed by a process that stopped are pending again", n);
+            }
+            return n;
+        }
+    }
+
+    IndexBatch claim(int size) throws SQLException {
+        OffsetDateTime now = OffsetDateTime.now();
+        var items = new ArrayList<IndexBatch.Item>();
+        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(CLAIM)) {
+            ps.setObject(1, now);
+            ps.setInt(2, size);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    items.add(item(rs));
+                }
+            }
+        }
+        return items.isEmpty() ? null : new IndexBatch(items, now);
+    }
+
+    private IndexBatch.Item item(ResultSet rs) throws SQLException {
+        String id = rs.getString("id");
+        String prompt = rs.getString("prompt");
+        String description = rs.getString("description");
+        Map<String, Object> meta = IndexTexts.metadata(rs.getString("name"), rs.getString("file_path"), description,
+                rs.getString("theme"), rs.getString("sub_theme"), prompt);
+        var text = Map.of("prompt", IndexTexts.promptText(prompt), "description", description == null ? "" : description.strip());
+        var metadata = Map.of("prompt", meta, "description", meta);
+        var old = new LinkedHashMap<String, String>();
+        old.put("prompt", rs.getString("prompt_fp"));
+        old.put("description", rs.getString("description_fp"));
+        var fresh = new LinkedHashMap<String, String>();
+        for (String ns : IndexBatch.NAMESPACES) {
+            fresh.put(ns, text.get(ns).isEmpty() ? null : fingerprint(ns, text.get(ns), meta));
+        }
+        return new IndexBatch.Item(id, rs.getString("source_file"), text, metadata, old, fresh);
+    }
+
+    /** A hash of exactly what goes into a namespace: text, metadata, model and dimensions. */
+    String fingerprint(String namespace, String text, Map<String, Object> metadata) {
+        try {
+            var md = MessageDigest.getInstance("SHA-256");
+            var cfg = embeddings.config();
+            md.update((namespace + "\n" + cfg.model() + "\n" + cfg.dimensions() + "\n").getBytes(StandardCharsets.UTF_8));
+            md.update(text.getBytes(StandardCharsets.UTF_8));
+            md.update(JSON.writeValueAsBytes(metadata));
+            return HexFormat.of().formatHex(md.digest(), 0, 16);
+        } catch (NoSuchAlgorithmException | com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Embeds, in one go for both namespaces, the texts whose fingerprint changed. */
+    public IndexBatch embed(IndexBatch batch) {
+        var texts = new ArrayList<String>();
+        var targets = new ArrayList<Object[]>();
+        for (IndexBatch.Item it : batch.items) {
+            for (String ns : IndexBatch.NAMESPACES) {
+                if (it.needsVector(ns)) {
+                    texts.add(it.text.get(ns));
+                    targets.add(new Object[] {it, ns});
+                }
+            }
+        }
+        List<float[]> vectors = embeddings.embed(texts);
+        for (int i = 0; i < vectors.size(); i++) {
+            var it = (IndexBatch.Item) targets.get(i)[0];
+            String ns = (String) targets.get(i)[1];
+            it.vector.put(ns, vectors.get(i));
+            count(it.sourceFile, ns, "embedded", 1);
+        }
+        return batch;
+    }
+
+    /** Upserts a namespace's new vectors and removes the vectors of texts that became empty. */
+    public IndexBatch upsert(IndexBatch batch, String namespace) {
+        var records = new ArrayList<VectorRecord>();
+        var deletes = new ArrayList<String>();
+        for (IndexBatch.Item it : batch.items) {
+            float[] v = it.vector.get(namespace);
+            if (v != null) {
+                records.add(new VectorRecord(it.id, v, it.metadata.get(namespace)));
+            } else if (it.needsDelete(namespace)) {
+                deletes.add(it.id);
+            }
+        }
+        if (!records.isEmpty()) {
+            pinecone.upsert(namespace, records);
+            for (IndexBatch.Item it : batch.items) {
+                if (it.vector.containsKey(namespace)) {
+                    count(it.sourceFile, namespace, "upserted", 1);
+                }
+            }
+        }
+        if (!deletes.isEmpty()) {
+            pinecone.delete(namespace, deletes);
+        }
+        return batch;
+    }
+
+    /** Writes what each record now has in each namespace; failed namespaces keep their old fingerprint and retry later. */
+    public IndexBatch finish(IndexBatch batch) throws SQLException {
+        String failure = batch.failure();
+        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(FINISH)) {
+            for (IndexBatch.Item it : batch.items) {
+                boolean ok = IndexBatch.NAMESPACES.stream().noneMatch(batch::failed);
+                ps.setString(1, batch.failed("prompt") ? it.oldFingerprint.get("prompt") : it.newFingerprint.get("prompt"));
+                ps.setString(2, batch.failed("description") ? it.oldFingerprint.get("description") : it.newFingerprint.get("description"));
+                ps.setBoolean(3, ok);
+                ps.setInt(4, MAX_ATTEMPTS);
+                ps.setString(5, ok ? null : failure);
+                ps.setBoolean(6, ok);
+                ps.setBoolean(7, ok);
+                ps.setBoolean(8, ok);
+                ps.setString(9, it.id);
+                ps.setObject(10, batch.claimedAt);
+                ps.addBatch();
+            }
+            ps.executeBatch();
+        }
+        if (failure != null) {
+            LOG.warn("{} records stay pending: {}", batch.size(), failure);
+        }
+        return batch;
+    }
+
+    private void count(String file, String ns, String what, long n) {
+        counts.computeIfAbsent(file == null ? "" : file, f -> new ConcurrentHashMap<>())
+                .computeIfAbsent(ns + "." + what, k -> new AtomicLong()).addAndGet(n);
+    }
+
+    /** Texts embedded and vectors upserted per namespace for records of a source file, since start. */
+    public Map<String, Long> counts(String sourceFile) {
+        var out = new LinkedHashMap<String, Long>();
+        for (String ns : IndexBatch.NAMESPACES) {
+            for (String what : List.of("embedded", "upserted")) {
+                var m = counts.get(sourceFile);
+                AtomicLong v = m == null ? null : m.get(ns + "." + what);
+                out.put(ns + "." + what, v == null ? 0 : v.get());
+            }
+        }
+        return out;
+    }
+}

@@ -1,0 +1,283 @@
+package batchimage.pinecone;
+
+import batchimage.config.Settings;
+import batchimage.localindex.VectorRecord;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadLocalRandom;
+import org.apache.camel.CamelContext;
+import org.apache.camel.Exchange;
+import org.apache.camel.ProducerTemplate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Pinecone's data plane through camel-http (PROTOCOLS.md A): {@code Api-Key} and
+ * {@code X-Pinecone-Api-Version} headers, the host looked up from the index name through the control
+ * plane when not given, upserts split to respect 1000 vectors and 2 MB, several requests in flight,
+ * 429/5xx retried with backoff, other 4xx reported with Pinecone's message. With no Pinecone settings
+ * it talks to the app's own {@code /pinecone}.
+ */
+public final class PineconeClient implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(PineconeClient.class);
+    public static final int MAX_VECTORS = 1000;
+    /** Under Pinecone's 2 MB, leaving room for the envelope. */
+    public static final int MAX_BYTES = 2 * 1024 * 1024 - 16 * 1024;
+    public static final String CONTROL_PLANE = "https://api.pinecone.io";
+
+    private final ProducerTemplate producer;
+    private final String base;
+    private final String apiKey;
+    private final String apiVersion;
+    private final int maxRetries;
+    private final long timeoutMs;
+    private final ExecutorService inFlight;
+    private final ObjectMapper json = new ObjectMapper();
+
+    public PineconeClient(CamelContext camel, String base, String apiKey, String apiVersion, int maxInFlight, int maxRetries, long timeoutMs) {
+        this.producer = camel.createProducerTemplate();
+        this.base = base.replaceAll("/+$", "");
+        this.apiKey = apiKey == null || apiKey.isBlank() ? null : apiKey;
+        this.apiVersion = apiVersion;
+        this.maxRetries = maxRetries;
+        this.timeoutMs = timeoutMs;
+        this.inFlight = Executors.newFixedThreadPool(maxInFlight, r -> {
+            Thread t = new Thread(r, "pinecone-request");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** From the settings: PINECONE_HOST, else the host of PINECONE_INDEX from the control plane, else the local /pinecone. */
+    public static PineconeClient from(CamelContext camel, Settings s) {
+        String key = s.get("pinecone.api-key");
+        String host = s.get("pinecone.host");
+        String version = s.get("pinecone.api-version");
+        int inFlight = s.getInt("pinecone.max-in-flight");
+        int retries = s.getInt("pinecone.max-retries");
+        long timeout = s.getInt("pinecone.timeout-ms");
+        String base;
+        if (!host.isBlank()) {
+            base = host.startsWith("http") ? host : "https://" + host;
+        } else if (!key.isBlank()) {
+            var lookup = new PineconeClient(camel, s.get("pinecone.control-plane"), key, version, 1, retries, timeout);
+            try {
+                base = "https://" + lookup.indexHost(s.get("pinecone.index"));
+            } finally {
+                lookup.close();
+            }
+        } else {
+            String bind = s.get("batch-image.host");
+            String h = bind.isBlank() || bind.equals("0.0.0.0") ? "127.0.0.1" : bind;
+            base = "http://" + h + ":" + s.get("batch-image.port") + "/pinecone";
+        }
+        LOG.info("vector index: {}", base);
+        return new PineconeClient(camel, base, key, version, inFlight, retries, timeout);
+    }
+
+    public String base() {
+        return base;
+    }
+
+    /** The control plane's {@code host} of an index (returned without scheme). */
+    String indexHost(String index) {
+        JsonNode d = call("GET", "/indexes/" + index, null);
+        JsonNode host = d.get("host");
+        if (host == null || host.asText().isBlank()) {
+            throw new PineconeException("Pinecone's description of index '" + index + "' has no host: " + d, 0, false);
+        }
+        return host.asText();
+    }
+
+    /** Upserts records, split to respect both 1000 vectors and 2 MB per request; returns how many were upserted. */
+    public int upsert(String namespace, List<VectorRecord> records) {
+        var requests = new ArrayList<byte[]>();
+        var current = new ArrayList<ObjectNode>();
+        int bytes = 0;
+        for (VectorRecord r : records) {
+            ObjectNode v = vector(r);
+            int size = v.toString().length() + 1;
+            if (!current.isEmpty() && (current.size() >= MAX_VECTORS || bytes + size > MAX_BYTES)) {
+                requests.add(body(namespace, current));
+                current = new ArrayList<>();
+                bytes = 0;
+            }
+            current.add(v);
+            bytes += size;
+        }
+        if (!current.isEmpty()) {
+            requests.add(body(namespace, current));
+        }
+        var futures = new ArrayList<Future<JsonNode>>();
+        for (byte[] b : requests) {
+            futures.add(inFlight.submit(() -> call("POST", "/vectors/upsert", b)));
+        }
+        int n = 0;
+        for (Future<JsonNode> f : futures) {
+            n += await(f).path("upsertedCount").asInt(0);
+        }
+        return n;
+    }
+
+    /** Deletes ids in requests of at most 1000. */
+    public void delete(String namespace, List<String> ids) {
+        for (int i = 0; i < ids.size(); i += MAX_VECTORS) {
+            ObjectNode b = json.createObjectNode();
+            b.put("namespace", namespace);
+            ArrayNode a = b.putArray("ids");
+            ids.subList(i, Math.min(ids.size(), i + MAX_VECTORS)).forEach(a::add);
+            call("POST", "/vectors/delete", b.toString().getBytes(StandardCharsets.UTF_8));
+        }
+    }
+
+    /** Vector counts per namespace and the index dimension. */
+    public record Stats(Map<String, Long> namespaces, int dimension) {
+    }
+
+    public Stats stats() {
+        JsonNode d = call("POST", "/describe_index_stats", "{}".getBytes(StandardCharsets.UTF_8));
+        var counts = new LinkedHashMap<String, Long>();
+        d.path("namespaces").fields().forEachRemaining(e -> counts.put(e.getKey(), e.getValue().path("vectorCount").asLong(0)));
+        return new Stats(counts, d.path("dimension").asInt(0));
+    }
+
+    private ObjectNode vector(VectorRecord r) {
+        ObjectNode v = json.createObjectNode();
+        v.put("id", r.id());
+        ArrayNode a = v.putArray("values");
+        for (float f : r.values()) {
+            a.add(f);
+        }
+        if (!r.metadata().isEmpty()) {
+            v.set("metadata", json.valueToTree(r.metadata()));
+        }
+        return v;
+    }
+
+    private byte[] body(String namespace, List<ObjectNode> vectors) {
+        ObjectNode b = json.createObjectNode();
+        b.put("namespace", namespace);
+        b.putArray("vectors").addAll(vectors);
+        return b.toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static JsonNode await(Future<JsonNode> f) {
+        try {
+            return f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new PineconeException("interrupted while waiting for Pinecone", 0, true);
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof PineconeException pe ? pe
+                    : new PineconeException("Pinecone request failed: " + e.getCause(), 0, false);
+        }
+    }
+
+    /** One request with retries of 408, 429, 5xx and lost connections. */
+    JsonNode call(String method, String path, byte[] body) {
+        for (int attempt = 0; ; attempt++) {
+            PineconeException failure;
+            Exchange ex = producer.send(base + path + "?throwExceptionOnFailure=false&httpClientConfigurer=#class:"
+                    + batchimage.embed.NoAutomaticRetries.class.getName() + "&responseTimeout=" + timeoutMs
+                    + "&connectTimeout=" + Math.min(timeoutMs, 10_000), e -> {
+                var m = e.getMessage();
+                m.setHeader(Exchange.HTTP_METHOD, method);
+                m.setHeader("X-Pinecone-Api-Version", apiVersion);
+                if (apiKey != null) {
+                    m.setHeader("Api-Key", apiKey);
+                }
+                if (body != null) {
+                    m.setHeader(Exchange.CONTENT_TYPE, "application/json");
+                    m.setBody(body);
+                }
+            });
+            long delay = 0;
+            if (ex.getException() != null) {
+                failure = new PineconeException("Pinecone at " + base + " cannot be reached: " + ex.getException().getMessage(), 0, true);
+            } else {
+                int status = ex.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE, 0, Integer.class);
+                String text = ex.getMessage().getBody(String.class);
+                if (status >= 200 && status < 300) {
+                    try {
+                        return text == null || text.isBlank() ? json.createObjectNode() : json.readTree(text);
+                    } catch (IOException e) {
+                        failure = new PineconeException("Pinecone at " + base + path + " answered with something that is not JSON: "
+                                + abbreviate(text), status, true);
+                    }
+                } else {
+                    boolean retryable = status == 408 || status == 429 || status >= 500;
+                    failure = new PineconeException("Pinecone " + path + " answered " + status + ": " + message(text), status, retryable);
+                    String ra = ex.getMessage().getHeader("Retry-After", String.class);
+                    if (ra != null) {
+                        try {
+                            delay = Math.round(Double.parseDouble(ra.trim()) * 1000);
+                        } catch (NumberFormatException ignored) {
+                            delay = 0;
+                        }
+                    }
+                }
+            }
+            if (!failure.retryable() || attempt >= maxRetries) {
+                throw failure;
+            }
+            if (delay <= 0) {
+                // base 1 s, doubling, at most 60 s, with jitter (Pinecone's guidance)
+                double b = Math.min(1000.0 * (1L << Math.min(attempt, 6)), 60_000.0);
+                delay = Math.round(b * (0.5 + 0.5 * ThreadLocalRandom.current().nextDouble()));
+            }
+            LOG.warn("{}; retry {} of {} in {} ms", failure.getMessage(), attempt + 1, maxRetries, delay);
+            try {
+                Thread.sleep(delay);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw failure;
+            }
+        }
+    }
+
+    /** Pinecone's message from an rpcStatus or control-plane error body, or the plain text the gateway sent. */
+    private String message(String text) {
+        if (text == null || text.isBlank()) {
+            return "(no body)";
+        }
+        try {
+            JsonNode n = json.readTree(text);
+            if (n.hasNonNull("message")) {
+                return n.get("message").asText();
+            }
+            if (n.path("error").hasNonNull("message")) {
+                return n.get("error").get("message").asText();
+            }
+        } catch (IOException | RuntimeException e) {
+            // plain text, e.g. "Unauthorized"
+        }
+        return abbreviate(text.strip());
+    }
+
+    private static String abbreviate(String s) {
+        return s == null ? "" : s.length() > 300 ? s.substring(0, 300) + "..." : s;
+    }
+
+    @Override
+    public void close() {
+        inFlight.shutdownNow();
+        try {
+            producer.stop();
+        } catch (RuntimeException e) {
+            LOG.debug("stopping the Pinecone producer: {}", e.toString());
+        }
+    }
+}
