@@ -122,17 +122,48 @@ public final class Application implements Runnable {
             List<Path> files = expand(paths, spec.commandLine());
             Settings settings = common.settings(Map.of());
             var results = new ArrayList<ImportResult>();
-            try (var app = BatchImage.create(settings, BatchImage.Mode.ONE_SHOT).start()) {
+            var documents = new ArrayList<Map<String, Object>>();
+            var mapper = new ObjectMapper();
+            PrintWriter err = spec.commandLine().getErr();
+            BatchImage.IndexProgress indexed = null;
+            BatchImage.Mode mode = noIndex ? BatchImage.Mode.ONE_SHOT : BatchImage.Mode.IMPORT;
+            try (var app = BatchImage.create(settings, mode).start()) {
                 for (Path f : files) {
                     results.add(app.importFile(f));
                 }
+                var names = results.stream().filter(r -> "done".equals(r.outcome())).map(ImportResult::file).toList();
+                if (!noIndex && !names.isEmpty()) {
+                    indexed = awaitIndexed(app, names, err);
+                }
+                for (ImportResult r : results) {
+                    @SuppressWarnings("unchecked")
+                    Map<String, Object> doc = mapper.convertValue(r, LinkedHashMap.class);
+                    if (!noIndex && app.indexes() && "done".equals(r.outcome())) {
+                        var counts = app.context().getRegistry().lookupByNameAndType("indexer", batchimage.index.Indexer.class).counts(r.file());
+                        var embedded = new LinkedHashMap<String, Long>();
+                        var upserted = new LinkedHashMap<String, Long>();
+                        for (String ns : batchimage.index.IndexBatch.NAMESPACES) {
+                            embedded.put(ns, counts.get(ns + ".embedded"));
+                            upserted.put(ns, counts.get(ns + ".upserted"));
+                        }
+                        doc.put("embedded", embedded);
+                        doc.put("upserted", upserted);
+                    }
+                    documents.add(doc);
+                }
             }
+            boolean imported = results.stream().allMatch(r -> "done".equals(r.outcome()));
+            boolean allIndexed = indexed == null || indexed.waiting() == 0 && indexed.failing() == 0;
             PrintWriter out = spec.commandLine().getOut();
             if (common.json) {
                 var doc = new LinkedHashMap<String, Object>();
-                doc.put("files", results);
-                doc.put("ok", results.stream().allMatch(r -> "done".equals(r.outcome())));
-                out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(doc));
+                doc.put("files", documents);
+                doc.put("ok", imported);
+                if (indexed != null) {
+                    doc.put("indexed", Map.of("records", indexed.total(), "indexed", indexed.indexed(), "failing", indexed.failing(),
+                            "error", indexed.firstError() == null ? "" : indexed.firstError()));
+                }
+                out.println(mapper.copy().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(doc));
             } else {
                 for (ImportResult r : results) {
                     if ("done".equals(r.outcome())) {
@@ -142,9 +173,40 @@ public final class Application implements Runnable {
                         out.printf("%s: FAILED: %s%n  report: %s%n", r.file(), r.error(), r.report());
                     }
                 }
+                if (indexed != null) {
+                    out.printf("index: %,d of %,d records indexed%s%n", indexed.indexed(), indexed.total(),
+                            indexed.failing() > 0 ? String.format(", %,d not yet (%s); the service retries them", indexed.failing(), indexed.firstError()) : "");
+                }
             }
             out.flush();
-            return results.stream().allMatch(r -> "done".equals(r.outcome())) ? 0 : 1;
+            return !imported ? 1 : allIndexed ? 0 : 3;
+        }
+
+        /** Waits until the imported records are indexed (or fail with a reason), showing progress. */
+        static BatchImage.IndexProgress awaitIndexed(BatchImage app, List<String> files, PrintWriter err) throws InterruptedException {
+            long start = System.nanoTime();
+            long lastShown = 0;
+            long firstIndexed = -1;
+            while (true) {
+                BatchImage.IndexProgress p = app.indexProgress(files);
+                if (firstIndexed < 0) {
+                    firstIndexed = p.indexed();
+                }
+                if (p.waiting() == 0) {
+                    return p;
+                }
+                long now = System.nanoTime();
+                if (now - lastShown > 2_000_000_000L) {
+                    lastShown = now;
+                    double secs = (now - start) / 1e9;
+                    double rate = (p.indexed() - firstIndexed) / Math.max(secs, 1e-3);
+                    err.printf("indexing: %,d of %,d records (%.0f%%), %,.0f records/s%s%n", p.indexed(), p.total(),
+                            100.0 * p.indexed() / Math.max(1, p.total()), rate,
+                            rate > 0 ? String.format(", about %.0f s left", p.waiting() / rate) : "");
+                    err.flush();
+                }
+                Thread.sleep(250);
+            }
         }
 
         static List<Path> expand(List<Path> paths, CommandLine cmd) throws IOException {

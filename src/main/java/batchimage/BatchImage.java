@@ -31,8 +31,12 @@ public final class BatchImage implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(BatchImage.class);
 
-    /** What this process is for: the service polls and serves; a one-shot import does neither. */
-    public enum Mode { SERVICE, ONE_SHOT }
+    /**
+     * What this process is for: the service polls the inbox, indexes and serves; an import indexes what
+     * it imported (serving the local endpoints on a free port of its own) unless a service on the same
+     * data folder does it; a one-shot process does neither.
+     */
+    public enum Mode { SERVICE, IMPORT, ONE_SHOT }
 
     private final Settings settings;
     private final Database database;
@@ -40,6 +44,8 @@ public final class BatchImage implements AutoCloseable {
     private RouteReloader reloader;
 
     private LocalModels localModels;
+    private boolean indexing;
+    private Settings settingsInUse;
     private LocalPinecone localIndex;
 
     private BatchImage(Settings settings, Database database, Main main) {
@@ -63,6 +69,10 @@ public final class BatchImage implements AutoCloseable {
         LOG.info("library database: {}", db.description());
 
         // no main class: Camel would scan its package for RouteBuilders and build them without their arguments
+        if (mode == Mode.IMPORT && db.sharedWithAnotherProcess()) {
+            LOG.info("a batch-image service runs on this data folder: it indexes what is imported");
+        }
+        boolean indexHere = mode == Mode.SERVICE || mode == Mode.IMPORT && !db.sharedWithAnotherProcess();
         var main = new Main();
         Properties props = settings.asProperties();
         props.setProperty("camel.main.name", "batch-image");
@@ -70,20 +80,34 @@ public final class BatchImage implements AutoCloseable {
         props.setProperty("camel.main.routes-reload-enabled", "false");
         props.setProperty("camel.main.shutdown-timeout", "15");
         props.setProperty("camel.main.jmx-enabled", "false");
-        if (mode == Mode.SERVICE) {
+        if (mode == Mode.IMPORT && indexHere) {
+            // the local endpoints this import indexes through, on a port of its own
+            settings = settings.with("batch-image.host", "127.0.0.1").with("batch-image.port", String.valueOf(freePort()));
+            props = settings.asProperties();
+            props.setProperty("camel.main.name", "batch-image");
+            props.setProperty("camel.main.routes-include-pattern", "file:" + settings.routesDir() + "/*.camel.yaml");
+            props.setProperty("camel.main.routes-reload-enabled", "false");
+            props.setProperty("camel.main.shutdown-timeout", "15");
+            props.setProperty("camel.main.jmx-enabled", "false");
+        }
+        if (indexHere) {
             props.setProperty("camel.server.enabled", "true");
             props.setProperty("camel.server.host", settings.get("batch-image.host"));
             props.setProperty("camel.server.port", settings.get("batch-image.port"));
         } else {
-            props.setProperty("ingest.poll-inbox", "false");
             props.setProperty("index.enabled", "false");
             props.setProperty("camel.server.enabled", "false");
         }
+        if (mode != Mode.SERVICE) {
+            props.setProperty("ingest.poll-inbox", "false");
+        }
         main.setOverrideProperties(props);
         var app = new BatchImage(settings, db, main);
+        app.settingsInUse = settings;
         main.bind("dataSource", db.dataSource());
         main.bind("settings", settings);
-        if (mode == Mode.SERVICE) {
+        app.indexing = indexHere;
+        if (indexHere) {
             var models = new LocalModels();
             main.bind("localModels", models);
             app.localModels = models;
@@ -186,7 +210,44 @@ public final class BatchImage implements AutoCloseable {
     }
 
     public Settings settings() {
-        return settings;
+        return settingsInUse == null ? settings : settingsInUse;
+    }
+
+    /** Whether this process indexes (else, for an import, a running service does). */
+    public boolean indexes() {
+        return indexing;
+    }
+
+    static int freePort() {
+        try (var s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new IllegalStateException("no free port for the import's local endpoints: " + e.getMessage(), e);
+        }
+    }
+
+    /** Where the records of some files stand in the index. */
+    public record IndexProgress(long total, long indexed, long waiting, long failing, String firstError) {
+    }
+
+    public IndexProgress indexProgress(java.util.List<String> files) {
+        String sql = """
+                SELECT count(*),
+                       count(*) FILTER (WHERE index_state = 'indexed'),
+                       count(*) FILTER (WHERE index_state IN ('pending', 'indexing') AND index_error IS NULL),
+                       count(*) FILTER (WHERE index_state = 'failed' OR index_error IS NOT NULL),
+                       min(index_error)
+                FROM image_library WHERE status = 'active' AND source_file = ANY (?)
+                """;
+        try (var c = database.dataSource().getConnection(); var ps = c.prepareStatement(sql)) {
+            ps.setArray(1, c.createArrayOf("text", files.toArray()));
+            try (var rs = ps.executeQuery()) {
+                rs.next();
+                return new IndexProgress(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4), rs.getString(5));
+            }
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException("cannot read the index state: " + e.getMessage(), e);
+        }
     }
 
     @Override

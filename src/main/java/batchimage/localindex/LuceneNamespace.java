@@ -56,6 +56,7 @@ public final class LuceneNamespace implements AutoCloseable {
     private static final String META = "metadata";
     private static final String KEYS = "_keys";
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int MIN_CANDIDATES = 100;
 
     private final String name;
     private final IndexWriter writer;
@@ -130,9 +131,11 @@ public final class LuceneNamespace implements AutoCloseable {
         try {
             IndexSearcher s = searchers.acquire();
             try {
-                Query q = new KnnFloatVectorQuery(VECTOR, vector, topK, filter == null ? null : LuceneFilters.toQuery(filter));
+                // the graph is searched for at least 100 candidates (HNSW's ef), then cut to topK: recall, not just speed
+                int candidates = Math.max(topK, MIN_CANDIDATES);
+                Query q = new KnnFloatVectorQuery(VECTOR, vector, candidates, filter == null ? null : LuceneFilters.toQuery(filter));
                 TopDocs top = s.search(q, topK);
-                var out = new ArrayList<Match>(top.scoreDocs.length);
+                var out = new ArrayList<Match>(Math.min(topK, top.scoreDocs.length));
                 var stored = s.storedFields();
                 for (ScoreDoc sd : top.scoreDocs) {
                     Document d = stored.document(sd.doc);

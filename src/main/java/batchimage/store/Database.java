@@ -29,11 +29,22 @@ public final class Database implements AutoCloseable {
     private final HikariDataSource pool;
     private final EmbeddedPostgres embedded;
     private final String description;
+    private final boolean shared;
 
     private Database(HikariDataSource pool, EmbeddedPostgres embedded, String description) {
+        this(pool, embedded, description, false);
+    }
+
+    private Database(HikariDataSource pool, EmbeddedPostgres embedded, String description, boolean shared) {
         this.pool = pool;
         this.embedded = embedded;
         this.description = description;
+        this.shared = shared;
+    }
+
+    /** True when the embedded PostgreSQL of this data folder was started by another process (a running service). */
+    public boolean sharedWithAnotherProcess() {
+        return shared;
     }
 
     /** Opens the database the settings name, migrating its schema with Flyway. */
@@ -64,7 +75,7 @@ public final class Database implements AutoCloseable {
         if (running != null) {
             var jdbc = new JdbcUrl("jdbc:postgresql://127.0.0.1:" + running + "/postgres", "postgres", "");
             return new Database(pool(jdbc, poolSize, connectTimeoutMs), null,
-                    "embedded PostgreSQL already running on port " + running + " (" + pgData + ")");
+                    "embedded PostgreSQL already running on port " + running + " (" + pgData + ")", true);
         }
         try {
             Files.createDirectories(pgData);

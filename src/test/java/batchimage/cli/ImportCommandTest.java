@@ -55,10 +55,24 @@ class ImportCommandTest {
         assertThat(data.resolve("done")).isEmptyDirectory();
         assertThat(data.resolve("postgres").resolve("PG_VERSION")).exists();
 
+        // without --no-index the import indexes what it stored, and waits for it
         Run second = run("import", "--json", "--data", data.toString(), input.toString());
-        assertThat(second.exit()).isZero();
-        assertThat(second.json().get("files").get(0).get("unchanged").asLong()).isEqualTo(5000);
-        assertThat(second.json().get("files").get(0).get("inserted").asLong()).isZero();
+        assertThat(second.exit()).as(second.err()).isZero();
+        JsonNode again = second.json().get("files").get(0);
+        assertThat(again.get("unchanged").asLong()).isEqualTo(5000);
+        assertThat(again.get("inserted").asLong()).isZero();
+        assertThat(again.get("embedded").get("prompt").asLong()).isEqualTo(5000);
+        assertThat(again.get("upserted").get("prompt").asLong()).isEqualTo(5000);
+        assertThat(again.get("upserted").get("description").asLong()).isEqualTo(5000);
+        assertThat(second.json().get("indexed").get("indexed").asLong()).isEqualTo(5000);
+        assertThat(second.err()).contains("indexing:");
+
+        // an unchanged re-import embeds nothing
+        Run third = run("import", "--json", "--data", data.toString(), input.toString());
+        assertThat(third.exit()).isZero();
+        assertThat(third.json().get("files").get(0).get("embedded").get("prompt").asLong()).isZero();
+        assertThat(third.json().get("files").get(0).get("embedded").get("description").asLong()).isZero();
+        assertThat(Files.isDirectory(data.resolve("index").resolve("prompt"))).isTrue();
     }
 
     @Test
