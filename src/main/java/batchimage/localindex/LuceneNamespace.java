@@ -225,6 +225,30 @@ public final class LuceneNamespace implements AutoCloseable {
         }
     }
 
+    /** Merges the index into one segment: one HNSW graph to search instead of many (slow; for idle times). */
+    public void optimize() {
+        try {
+            writer.forceMerge(1);
+            commit();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Segments in the index: each is a graph a query searches. */
+    public int segments() {
+        try {
+            IndexSearcher s = searchers.acquire();
+            try {
+                return s.getIndexReader().leaves().size();
+            } finally {
+                searchers.release(s);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     public int count() {
         try {
             IndexSearcher s = searchers.acquire();
