@@ -45,7 +45,6 @@ public final class BatchImage implements AutoCloseable {
 
     private LocalModels localModels;
     private boolean indexing;
-    private Settings settingsInUse;
     private LocalPinecone localIndex;
 
     private BatchImage(Settings settings, Database database, Main main) {
@@ -68,11 +67,15 @@ public final class BatchImage implements AutoCloseable {
                 settings.getInt("database.connect-timeout-ms"));
         LOG.info("library database: {}", db.description());
 
-        // no main class: Camel would scan its package for RouteBuilders and build them without their arguments
         if (mode == Mode.IMPORT && db.sharedWithAnotherProcess()) {
             LOG.info("a batch-image service runs on this data folder: it indexes what is imported");
         }
         boolean indexHere = mode == Mode.SERVICE || mode == Mode.IMPORT && !db.sharedWithAnotherProcess();
+        if (mode == Mode.IMPORT && indexHere) {
+            // the local endpoints this import indexes through, on a port of its own
+            settings = settings.with("batch-image.host", "127.0.0.1").with("batch-image.port", String.valueOf(freePort()));
+        }
+        // no main class: Camel would scan its package for RouteBuilders and build them without their arguments
         var main = new Main();
         Properties props = settings.asProperties();
         props.setProperty("camel.main.name", "batch-image");
@@ -80,16 +83,6 @@ public final class BatchImage implements AutoCloseable {
         props.setProperty("camel.main.routes-reload-enabled", "false");
         props.setProperty("camel.main.shutdown-timeout", "15");
         props.setProperty("camel.main.jmx-enabled", "false");
-        if (mode == Mode.IMPORT && indexHere) {
-            // the local endpoints this import indexes through, on a port of its own
-            settings = settings.with("batch-image.host", "127.0.0.1").with("batch-image.port", String.valueOf(freePort()));
-            props = settings.asProperties();
-            props.setProperty("camel.main.name", "batch-image");
-            props.setProperty("camel.main.routes-include-pattern", "file:" + settings.routesDir() + "/*.camel.yaml");
-            props.setProperty("camel.main.routes-reload-enabled", "false");
-            props.setProperty("camel.main.shutdown-timeout", "15");
-            props.setProperty("camel.main.jmx-enabled", "false");
-        }
         if (indexHere) {
             props.setProperty("camel.server.enabled", "true");
             props.setProperty("camel.server.host", settings.get("batch-image.host"));
@@ -103,7 +96,6 @@ public final class BatchImage implements AutoCloseable {
         }
         main.setOverrideProperties(props);
         var app = new BatchImage(settings, db, main);
-        app.settingsInUse = settings;
         main.bind("dataSource", db.dataSource());
         main.bind("settings", settings);
         app.indexing = indexHere;
@@ -210,7 +202,7 @@ public final class BatchImage implements AutoCloseable {
     }
 
     public Settings settings() {
-        return settingsInUse == null ? settings : settingsInUse;
+        return settings;
     }
 
     /** Whether this process indexes (else, for an import, a running service does). */

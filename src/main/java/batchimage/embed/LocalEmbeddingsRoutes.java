@@ -1,6 +1,7 @@
 package batchimage.embed;
 
 import org.apache.camel.Exchange;
+import batchimage.web.JsonAnswer;
 import org.apache.camel.builder.RouteBuilder;
 
 /** Serves the local models over HTTP as OpenAI does: {@code POST /v1/embeddings}, {@code GET /v1/models}. */
@@ -44,10 +45,6 @@ public final class LocalEmbeddingsRoutes extends RouteBuilder {
     }
 
     private static void answer(Exchange ex, EmbeddingsApi.Answer a) {
-        var m = ex.getMessage();
-        m.removeHeaders("*");
-        m.setHeader(Exchange.HTTP_RESPONSE_CODE, a.status());
-        m.setHeader(Exchange.CONTENT_TYPE, "application/json");
-        m.setBody(a.body());
+        JsonAnswer.send(ex, a.status(), a.body());
     }
 }

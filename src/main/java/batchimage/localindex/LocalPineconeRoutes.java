@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import org.apache.camel.Exchange;
+import batchimage.web.JsonAnswer;
 import org.apache.camel.builder.RouteBuilder;
 
 /** Serves the local index as Pinecone's data plane under {@code /pinecone} (camelCase JSON, Pinecone's paths). */
@@ -68,10 +69,6 @@ public final class LocalPineconeRoutes extends RouteBuilder {
     }
 
     private static void answer(Exchange ex, PineconeApi.Answer a) {
-        var m = ex.getMessage();
-        m.removeHeaders("*");
-        m.setHeader(Exchange.HTTP_RESPONSE_CODE, a.status());
-        m.setHeader(Exchange.CONTENT_TYPE, "application/json");
-        m.setBody(a.body());
+        JsonAnswer.send(ex, a.status(), a.body());
     }
 }

@@ -127,80 +127,78 @@ public final class LuceneNamespace implements AutoCloseable {
         searchers.maybeRefreshBlocking();
     }
 
-    public List<Match> query(float[] vector, int topK, Filter filter, boolean includeValues, boolean includeMetadata) {
+    @FunctionalInterface
+    private interface Read<T> {
+        T apply(IndexSearcher searcher) throws IOException;
+    }
+
+    /** Runs a read against the latest committed state. */
+    private <T> T read(Read<T> r) {
         try {
             IndexSearcher s = searchers.acquire();
             try {
-                // the graph is searched for at least 100 candidates (HNSW's ef), then cut to topK: recall, not just speed
-                int candidates = Math.max(topK, MIN_CANDIDATES);
-                Query q = new KnnFloatVectorQuery(VECTOR, vector, candidates, filter == null ? null : LuceneFilters.toQuery(filter));
-                TopDocs top = s.search(q, topK);
-                var out = new ArrayList<Match>(Math.min(topK, top.scoreDocs.length));
-                var stored = s.storedFields();
-                for (ScoreDoc sd : top.scoreDocs) {
-                    Document d = stored.document(sd.doc);
-                    // Lucene's cosine score is (1 + cos) / 2
-                    double cos = Math.max(-1.0, Math.min(1.0, 2.0 * sd.score - 1.0));
-                    out.add(new Match(d.get(ID), cos, includeValues ? fromBytes(d.getBinaryValue(VALUES)) : null,
-                            includeMetadata ? metadata(d) : null));
-                }
-                return out;
+                return r.apply(s);
             } finally {
                 searchers.release(s);
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    public List<Match> query(float[] vector, int topK, Filter filter, boolean includeValues, boolean includeMetadata) {
+        return read(s -> {
+            // the graph is searched for at least 100 candidates (HNSW's ef), then cut to topK: recall, not just speed
+            int candidates = Math.max(topK, MIN_CANDIDATES);
+            Query q = new KnnFloatVectorQuery(VECTOR, vector, candidates, filter == null ? null : LuceneFilters.toQuery(filter));
+            TopDocs top = s.search(q, topK);
+            var out = new ArrayList<Match>(Math.min(topK, top.scoreDocs.length));
+            var stored = s.storedFields();
+            for (ScoreDoc sd : top.scoreDocs) {
+                Document d = stored.document(sd.doc);
+                // Lucene's cosine score is (1 + cos) / 2
+                double cos = Math.max(-1.0, Math.min(1.0, 2.0 * sd.score - 1.0));
+                out.add(new Match(d.get(ID), cos, includeValues ? fromBytes(d.getBinaryValue(VALUES)) : null,
+                        includeMetadata ? metadata(d) : null));
+            }
+            return out;
+        });
     }
 
     /** The stored records of the given ids that exist, in the order asked. */
     public Map<String, VectorRecord> fetch(Collection<String> ids) {
-        try {
-            IndexSearcher s = searchers.acquire();
-            try {
-                var out = new LinkedHashMap<String, VectorRecord>();
-                var stored = s.storedFields();
-                for (String id : ids) {
-                    TopDocs top = s.search(new TermQuery(new Term(ID, id)), 1);
-                    if (top.scoreDocs.length > 0) {
-                        Document d = stored.document(top.scoreDocs[0].doc);
-                        out.put(id, new VectorRecord(id, fromBytes(d.getBinaryValue(VALUES)), metadata(d)));
-                    }
+        return read(s -> {
+            var out = new LinkedHashMap<String, VectorRecord>();
+            var stored = s.storedFields();
+            for (String id : ids) {
+                TopDocs top = s.search(new TermQuery(new Term(ID, id)), 1);
+                if (top.scoreDocs.length > 0) {
+                    Document d = stored.document(top.scoreDocs[0].doc);
+                    out.put(id, new VectorRecord(id, fromBytes(d.getBinaryValue(VALUES)), metadata(d)));
                 }
-                return out;
-            } finally {
-                searchers.release(s);
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+            return out;
+        });
     }
 
     /** A page of ids in byte order, after {@code after} (exclusive) when given. */
     public List<String> list(String prefix, String after, int limit) {
-        try {
-            IndexSearcher s = searchers.acquire();
-            try {
-                var b = new BooleanQuery.Builder().add(new MatchAllDocsQuery(), Occur.MUST);
-                if (prefix != null && !prefix.isEmpty()) {
-                    b.add(new PrefixQuery(new Term(ID, prefix)), Occur.FILTER);
-                }
-                if (after != null) {
-                    b.add(TermRangeQuery.newStringRange(ID, after, null, false, true), Occur.FILTER);
-                }
-                TopDocs top = s.search(b.build(), limit, new Sort(new SortField(ID_SORT, SortField.Type.STRING)));
-                var out = new ArrayList<String>(top.scoreDocs.length);
-                var stored = s.storedFields();
-                for (ScoreDoc sd : top.scoreDocs) {
-                    out.add(stored.document(sd.doc).get(ID));
-                }
-                return out;
-            } finally {
-                searchers.release(s);
+        return read(s -> {
+            var b = new BooleanQuery.Builder().add(new MatchAllDocsQuery(), Occur.MUST);
+            if (prefix != null && !prefix.isEmpty()) {
+                b.add(new PrefixQuery(new Term(ID, prefix)), Occur.FILTER);
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+            if (after != null) {
+                b.add(TermRangeQuery.newStringRange(ID, after, null, false, true), Occur.FILTER);
+            }
+            TopDocs top = s.search(b.build(), limit, new Sort(new SortField(ID_SORT, SortField.Type.STRING)));
+            var out = new ArrayList<String>(top.scoreDocs.length);
+            var stored = s.storedFields();
+            for (ScoreDoc sd : top.scoreDocs) {
+                out.add(stored.document(sd.doc).get(ID));
+            }
+            return out;
+        });
     }
 
     public void delete(Collection<String> ids) {
@@ -237,49 +235,24 @@ public final class LuceneNamespace implements AutoCloseable {
 
     /** Segments in the index: each is a graph a query searches. */
     public int segments() {
-        try {
-            IndexSearcher s = searchers.acquire();
-            try {
-                return s.getIndexReader().leaves().size();
-            } finally {
-                searchers.release(s);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return read(s -> s.getIndexReader().leaves().size());
     }
 
     public int count() {
-        try {
-            IndexSearcher s = searchers.acquire();
-            try {
-                return s.getIndexReader().numDocs();
-            } finally {
-                searchers.release(s);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return read(s -> s.getIndexReader().numDocs());
     }
 
     /** Ids of the records matching a filter (for update-by-metadata and counts). */
     public List<String> idsMatching(Filter filter, int max) {
-        try {
-            IndexSearcher s = searchers.acquire();
-            try {
-                TopDocs top = s.search(filter == null ? new MatchAllDocsQuery() : LuceneFilters.toQuery(filter), Math.max(1, max));
-                var out = new ArrayList<String>();
-                var stored = s.storedFields();
-                for (ScoreDoc sd : top.scoreDocs) {
-                    out.add(stored.document(sd.doc).get(ID));
-                }
-                return out;
-            } finally {
-                searchers.release(s);
+        return read(s -> {
+            TopDocs top = s.search(filter == null ? new MatchAllDocsQuery() : LuceneFilters.toQuery(filter), Math.max(1, max));
+            var out = new ArrayList<String>();
+            var stored = s.storedFields();
+            for (ScoreDoc sd : top.scoreDocs) {
+                out.add(stored.document(sd.doc).get(ID));
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+            return out;
+        });
     }
 
     private static Map<String, Object> metadata(Document d) throws IOException {
