@@ -4,7 +4,7 @@
 #   baseline  the same rows parsed by the same reader, loaded with one COPY into an UNLOGGED staging table
 #             and one INSERT ... ON CONFLICT DO UPDATE (in-process, JVM and PostgreSQL start not counted);
 #             its second load over the same rows is the re-import baseline (it rewrites every row)
-#   fresh     `batch-image import FILE` (java -Xmx256m -jar)  into an initialised, empty library: process start included
+#   fresh     `batch-image import --no-index FILE` (java -Xmx256m -jar; indexing is bench/local-index.sh's)  into an initialised, empty library: process start included
 #   re-import the same command again: rows rewritten are counted from PostgreSQL (xmin), not from the app
 # Usage: bench/import.sh [RECORDS] [RUNS]
 set -euo pipefail
@@ -43,17 +43,17 @@ for i in $(seq 1 "$RUNS"); do
   echo "run $i/$RUNS: batch-image import (fresh)" >&2
   DATA="$WORK/library"
   rm -rf "$DATA" && mkdir -p "$WORK/empty"
-  s=$(date +%s.%N); bi import --data "$DATA" "$WORK/empty" >/dev/null 2>&1; e=$(date +%s.%N)
+  s=$(date +%s.%N); bi import --no-index --data "$DATA" "$WORK/empty" >/dev/null 2>&1; e=$(date +%s.%N)
   INITDB+=("$(echo "$e - $s" | bc)")
   /usr/bin/time -f "%e %M" -o "$WORK/time.txt" java -Xmx256m -Dbatch-image.home="$PWD" -jar "$WORK/batch-image.jar" \
-    import --json --data "$DATA" "$FILE" > "$WORK/fresh.json" 2>"$WORK/fresh.log"
+    import --json --no-index --data "$DATA" "$FILE" > "$WORK/fresh.json" 2>"$WORK/fresh.log"
   read -r wall rss < "$WORK/time.txt"; O_FRESH+=("$wall"); O_RSS+=("$rss")
   grep -q '"inserted" : '"$RECORDS" "$WORK/fresh.json" || { echo "fresh import did not insert $RECORDS rows:"; cat "$WORK/fresh.json"; exit 1; }
 
   echo "run $i/$RUNS: batch-image import (re-import)" >&2
   xid=$(sql "$DATA" "SELECT txid_current()")
   /usr/bin/time -f "%e %M" -o "$WORK/time.txt" java -Xmx256m -Dbatch-image.home="$PWD" -jar "$WORK/batch-image.jar" \
-    import --json --data "$DATA" "$FILE" > "$WORK/re.json" 2>"$WORK/re.log"
+    import --json --no-index --data "$DATA" "$FILE" > "$WORK/re.json" 2>"$WORK/re.log"
   read -r wall rss < "$WORK/time.txt"; O_RE+=("$wall"); O_RE_RSS+=("$rss")
   REWRITTEN+=("$(sql "$DATA" "SELECT count(*) FROM image_library WHERE xmin::text::bigint > $xid")")
 done

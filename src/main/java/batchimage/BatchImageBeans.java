@@ -37,13 +37,10 @@ public class BatchImageBeans implements CamelConfiguration {
     @PropertyInject(value = "ingest.progress-seconds", defaultValue = "5")
     int progressSeconds;
 
-    @BindToRegistry("json")
-    public ObjectMapper json() {
-        return new ObjectMapper();
-    }
-
     @BeanInject("settings")
     Settings settings;
+
+    // Camel may call a @BindToRegistry method more than once: the clients hold thread pools, so each is built once
 
     /** The embeddings client every route that embeds shares (one bound on requests in flight for all). */
     @BindToRegistry(value = "embeddingsClient", beanPostProcess = true)
