@@ -205,7 +205,8 @@ public final class Application implements Runnable {
                             rate > 0 ? String.format(", about %.0f s left", p.waiting() / rate) : "");
                     err.flush();
                 }
-                Thread.sleep(250);
+                // the count scans the file's rows: once a second is enough
+                Thread.sleep(1000);
             }
         }
 

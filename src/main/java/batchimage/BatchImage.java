@@ -94,6 +94,10 @@ public final class BatchImage implements AutoCloseable {
         if (mode != Mode.SERVICE) {
             props.setProperty("ingest.poll-inbox", "false");
         }
+        if (mode == Mode.IMPORT && indexHere) {
+            // the import waits for its records to be indexed: its index route must run
+            props.setProperty("index.enabled", "true");
+        }
         main.setOverrideProperties(props);
         var app = new BatchImage(settings, db, main);
         main.bind("dataSource", db.dataSource());
