@@ -1,5 +1,6 @@
 package batchimage.embed;
 
+import batchimage.web.JsonAnswer;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.StreamWriteFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -31,10 +32,6 @@ public final class EmbeddingsApi {
         this.models = models;
     }
 
-    /** An HTTP answer: status and JSON body. */
-    public record Answer(int status, byte[] body) {
-    }
-
     /** A request the API refuses, in OpenAI's error shape. */
     static final class Refused extends RuntimeException {
         final int status;
@@ -49,9 +46,9 @@ public final class EmbeddingsApi {
         }
     }
 
-    public Answer embeddings(byte[] body) {
+    public JsonAnswer embeddings(byte[] body) {
         try {
-            return new Answer(200, embed(body));
+            return new JsonAnswer(200, embed(body));
         } catch (Refused r) {
             return error(r.status, r.getMessage(), "invalid_request_error", r.param, r.code);
         }
@@ -183,7 +180,7 @@ public final class EmbeddingsApi {
         return v;
     }
 
-    public Answer models() {
+    public JsonAnswer models() {
         var root = json.createObjectNode();
         root.put("object", "list");
         var data = root.putArray("data");
@@ -196,13 +193,13 @@ public final class EmbeddingsApi {
             m.put("dimensions", models.dimensions(name));
         }
         try {
-            return new Answer(200, json.writeValueAsBytes(root));
+            return new JsonAnswer(200, json.writeValueAsBytes(root));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
 
-    public Answer error(int status, String message, String type, String param, String code) {
+    public JsonAnswer error(int status, String message, String type, String param, String code) {
         var root = json.createObjectNode();
         var err = root.putObject("error");
         err.put("message", message);
@@ -210,7 +207,7 @@ public final class EmbeddingsApi {
         err.put("param", param);
         err.put("code", code);
         try {
-            return new Answer(status, json.writeValueAsBytes(root));
+            return new JsonAnswer(status, json.writeValueAsBytes(root));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

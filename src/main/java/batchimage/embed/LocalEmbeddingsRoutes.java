@@ -18,11 +18,11 @@ public final class LocalEmbeddingsRoutes extends RouteBuilder {
         // curl -d sends form encoding; the body is JSON whatever the header says
         from("platform-http:/v1/embeddings?httpMethodRestrict=POST&produces=application/json&populateBodyWithForm=false")
                 .routeId("local-embeddings")
-                .process(ex -> answer(ex, api.embeddings(requestBody(ex))));
+                .process(ex -> api.embeddings(requestBody(ex)).send(ex));
 
         from("platform-http:/v1/models?httpMethodRestrict=GET&produces=application/json")
                 .routeId("local-models")
-                .process(ex -> answer(ex, api.models()));
+                .process(ex -> api.models().send(ex));
     }
 
     /**
@@ -44,7 +44,4 @@ public final class LocalEmbeddingsRoutes extends RouteBuilder {
         return body;
     }
 
-    private static void answer(Exchange ex, EmbeddingsApi.Answer a) {
-        JsonAnswer.send(ex, a.status(), a.body());
-    }
 }

@@ -222,8 +222,8 @@ public final class Indexer {
     public IndexBatch finish(IndexBatch batch) throws SQLException {
         String failure = batch.failure();
         try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(FINISH)) {
+            boolean ok = failure == null;
             for (IndexBatch.Item it : batch.items) {
-                boolean ok = IndexBatch.NAMESPACES.stream().noneMatch(batch::failed);
                 ps.setString(1, batch.failed("prompt") ? it.oldFingerprint.get("prompt") : it.newFingerprint.get("prompt"));
                 ps.setString(2, batch.failed("description") ? it.oldFingerprint.get("description") : it.newFingerprint.get("description"));
                 ps.setBoolean(3, ok);

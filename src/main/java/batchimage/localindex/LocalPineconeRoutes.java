@@ -30,18 +30,18 @@ public final class LocalPineconeRoutes extends RouteBuilder {
         from("platform-http:/pinecone/vectors/fetch?httpMethodRestrict=GET").routeId("pinecone-fetch")
                 .process(ex -> {
                     Map<String, List<String>> q = query(ex);
-                    answer(ex, api.fetch(q.getOrDefault("ids", List.of()), first(q, "namespace")));
+                    api.fetch(q.getOrDefault("ids", List.of()), first(q, "namespace")).send(ex);
                 });
         from("platform-http:/pinecone/vectors/list?httpMethodRestrict=GET").routeId("pinecone-list")
                 .process(ex -> {
                     Map<String, List<String>> q = query(ex);
-                    answer(ex, api.list(first(q, "prefix"), first(q, "limit"), first(q, "paginationToken"), first(q, "namespace")));
+                    api.list(first(q, "prefix"), first(q, "limit"), first(q, "paginationToken"), first(q, "namespace")).send(ex);
                 });
     }
 
-    private void post(String path, String id, Function<byte[], PineconeApi.Answer> handler) {
+    private void post(String path, String id, Function<byte[], JsonAnswer> handler) {
         from("platform-http:/pinecone" + path + "?httpMethodRestrict=POST&populateBodyWithForm=false").routeId(id)
-                .process(ex -> answer(ex, handler.apply(ex.getMessage().getBody(byte[].class))));
+                .process(ex -> handler.apply(ex.getMessage().getBody(byte[].class)).send(ex));
     }
 
     /** The query string with repeated keys kept ({@code ids=a&ids=b}). */
@@ -68,7 +68,4 @@ public final class LocalPineconeRoutes extends RouteBuilder {
         return v == null || v.isEmpty() ? null : v.get(0);
     }
 
-    private static void answer(Exchange ex, PineconeApi.Answer a) {
-        JsonAnswer.send(ex, a.status(), a.body());
-    }
 }

@@ -1,5 +1,6 @@
 package batchimage.localindex;
 
+import batchimage.web.JsonAnswer;
 import batchimage.pinecone.Filter;
 import batchimage.pinecone.FilterException;
 import batchimage.pinecone.FilterParser;
@@ -35,10 +36,6 @@ public final class PineconeApi {
         this.index = index;
     }
 
-    /** An HTTP answer. */
-    public record Answer(int status, byte[] body) {
-    }
-
     /** A refused request: HTTP status, gRPC code, message. */
     static final class Invalid extends RuntimeException {
         final int status;
@@ -60,7 +57,7 @@ public final class PineconeApi {
         JsonNode handle(JsonNode request) throws IOException;
     }
 
-    private Answer run(byte[] body, Handler h) {
+    private JsonAnswer run(byte[] body, Handler h) {
         try {
             if (body != null && body.length > MAX_REQUEST_BYTES) {
                 throw new Invalid("Request size " + body.length + " bytes exceeds the maximum of " + MAX_REQUEST_BYTES + " bytes");
@@ -69,7 +66,7 @@ public final class PineconeApi {
             if (req == null || !req.isObject()) {
                 throw new Invalid("The request body must be a JSON object");
             }
-            return new Answer(200, json.writeValueAsBytes(h.handle(req)));
+            return new JsonAnswer(200, json.writeValueAsBytes(h.handle(req)));
         } catch (Invalid e) {
             return error(e.status, e.code, e.getMessage());
         } catch (FilterException e) {
@@ -79,13 +76,13 @@ public final class PineconeApi {
         }
     }
 
-    public Answer error(int status, int code, String message) {
+    public JsonAnswer error(int status, int code, String message) {
         ObjectNode e = json.createObjectNode();
         e.put("code", code);
         e.put("message", message);
         e.putArray("details");
         try {
-            return new Answer(status, json.writeValueAsBytes(e));
+            return new JsonAnswer(status, json.writeValueAsBytes(e));
         } catch (IOException x) {
             throw new IllegalStateException(x);
         }
@@ -93,7 +90,7 @@ public final class PineconeApi {
 
     // ---- endpoints
 
-    public Answer upsert(byte[] body) {
+    public JsonAnswer upsert(byte[] body) {
         return run(body, req -> {
             JsonNode vectors = req.get("vectors");
             if (vectors == null || !vectors.isArray() || vectors.isEmpty()) {
@@ -111,7 +108,7 @@ public final class PineconeApi {
         });
     }
 
-    public Answer query(byte[] body) {
+    public JsonAnswer query(byte[] body) {
         return run(body, req -> {
             JsonNode k = req.get("topK");
             if (k == null || !k.isIntegralNumber() || k.asLong() < 1 || k.asLong() > MAX_TOP_K) {
@@ -159,7 +156,7 @@ public final class PineconeApi {
         });
     }
 
-    public Answer delete(byte[] body) {
+    public JsonAnswer delete(byte[] body) {
         return run(body, req -> {
             boolean all = req.path("deleteAll").asBoolean(false);
             boolean hasIds = req.has("ids");
@@ -186,7 +183,7 @@ public final class PineconeApi {
     }
 
     /** GET /vectors/fetch?ids=a&ids=b&namespace=ns */
-    public Answer fetch(List<String> ids, String namespace) {
+    public JsonAnswer fetch(List<String> ids, String namespace) {
         return run(null, req -> {
             List<String> wanted = ids(json.valueToTree(ids), "ids");
             if (wanted.isEmpty()) {
@@ -215,7 +212,7 @@ public final class PineconeApi {
     }
 
     /** GET /vectors/list?prefix=&limit=&paginationToken=&namespace= */
-    public Answer list(String prefix, String limit, String token, String namespace) {
+    public JsonAnswer list(String prefix, String limit, String token, String namespace) {
         return run(null, req -> {
             int n = 100;
             if (limit != null && !limit.isBlank()) {
@@ -253,7 +250,7 @@ public final class PineconeApi {
         });
     }
 
-    public Answer update(byte[] body) {
+    public JsonAnswer update(byte[] body) {
         return run(body, req -> {
             String ns = namespace(req);
             JsonNode set = req.get("setMetadata");
@@ -291,7 +288,7 @@ public final class PineconeApi {
         });
     }
 
-    public Answer describeIndexStats(byte[] body) {
+    public JsonAnswer describeIndexStats(byte[] body) {
         return run(body, req -> {
             if (req.hasNonNull("filter") && !(req.get("filter").isObject() && req.get("filter").isEmpty())) {
                 throw new Invalid("describe_index_stats does not take a filter on this (serverless-like) index");

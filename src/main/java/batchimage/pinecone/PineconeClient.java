@@ -43,7 +43,8 @@ public final class PineconeClient implements AutoCloseable {
     private final String apiKey;
     private final String apiVersion;
     private final int maxRetries;
-    private final long timeoutMs;
+    /** camel-http options of every request: failures are answers to read, and HttpClient does not retry on its own. */
+    private final String endpointOptions;
     private final ExecutorService inFlight;
     private final ObjectMapper json = new ObjectMapper();
 
@@ -53,7 +54,9 @@ public final class PineconeClient implements AutoCloseable {
         this.apiKey = apiKey == null || apiKey.isBlank() ? null : apiKey;
         this.apiVersion = apiVersion;
         this.maxRetries = maxRetries;
-        this.timeoutMs = timeoutMs;
+        this.endpointOptions = "?throwExceptionOnFailure=false&httpClientConfigurer=#class:"
+                + batchimage.embed.NoAutomaticRetries.class.getName() + "&responseTimeout=" + timeoutMs
+                + "&connectTimeout=" + Math.min(timeoutMs, 10_000);
         this.inFlight = Executors.newFixedThreadPool(maxInFlight, r -> {
             Thread t = new Thread(r, "pinecone-request");
             t.setDaemon(true);
@@ -190,9 +193,7 @@ public final class PineconeClient implements AutoCloseable {
     JsonNode call(String method, String path, byte[] body) {
         for (int attempt = 0; ; attempt++) {
             PineconeException failure;
-            Exchange ex = producer.send(base + path + "?throwExceptionOnFailure=false&httpClientConfigurer=#class:"
-                    + batchimage.embed.NoAutomaticRetries.class.getName() + "&responseTimeout=" + timeoutMs
-                    + "&connectTimeout=" + Math.min(timeoutMs, 10_000), e -> {
+            Exchange ex = producer.send(base + path + endpointOptions, e -> {
                 var m = e.getMessage();
                 m.setHeader(Exchange.HTTP_METHOD, method);
                 m.setHeader("X-Pinecone-Api-Version", apiVersion);
