@@ -5,13 +5,21 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The local index: one {@link LuceneNamespace} per namespace under {@code <data>/index/<namespace>},
- * opened on first use and kept open; a namespace is created by its first upsert, as in Pinecone.
+ * opened on first use and kept open; a namespace is created by its first upsert, as in Pinecone. A
+ * background thread commits each namespace when its writes pause (see {@link LuceneNamespace}).
  */
 public final class LocalPinecone implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(LocalPinecone.class);
 
     /** Folder name of the default namespace (Pinecone's "" or "__default__"). */
     static final String DEFAULT_FOLDER = "__default__";
@@ -19,10 +27,27 @@ public final class LocalPinecone implements AutoCloseable {
     private final Path root;
     private final int dimension;
     private final Map<String, LuceneNamespace> open = new ConcurrentHashMap<>();
+    private final ScheduledExecutorService committer = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "local-index-commit");
+        t.setDaemon(true);
+        return t;
+    });
 
     public LocalPinecone(Path root, int dimension) {
         this.root = root;
         this.dimension = dimension;
+        committer.scheduleWithFixedDelay(this::commitDue, 1, 1, TimeUnit.SECONDS);
+    }
+
+    private void commitDue() {
+        for (LuceneNamespace ns : open.values()) {
+            try {
+                ns.commitIfDue();
+            } catch (RuntimeException e) {
+                // the writes stay in the write-ahead log; the next round tries again
+                LOG.warn("cannot commit namespace '{}' of the local index: {}", ns.name(), e.toString());
+            }
+        }
     }
 
     public int dimension() {
@@ -72,6 +97,13 @@ public final class LocalPinecone implements AutoCloseable {
 
     @Override
     public void close() {
+        // not shutdownNow: an interrupt in the middle of a commit would close Lucene's files under it
+        committer.shutdown();
+        try {
+            committer.awaitTermination(1, TimeUnit.MINUTES);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         open.values().forEach(LuceneNamespace::close);
         open.clear();
     }

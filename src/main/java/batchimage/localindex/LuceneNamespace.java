@@ -5,14 +5,14 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
 import org.apache.lucene.document.Document;
 import org.apache.lucene.document.DoublePoint;
 import org.apache.lucene.document.Field;
@@ -20,8 +20,11 @@ import org.apache.lucene.document.KnnFloatVectorField;
 import org.apache.lucene.document.SortedDocValuesField;
 import org.apache.lucene.document.StoredField;
 import org.apache.lucene.document.StringField;
+import org.apache.lucene.index.FloatVectorValues;
 import org.apache.lucene.index.IndexWriter;
 import org.apache.lucene.index.IndexWriterConfig;
+import org.apache.lucene.index.LeafReaderContext;
+import org.apache.lucene.index.ReaderUtil;
 import org.apache.lucene.index.Term;
 import org.apache.lucene.index.VectorSimilarityFunction;
 import org.apache.lucene.search.BooleanClause.Occur;
@@ -41,37 +44,72 @@ import org.apache.lucene.search.TermRangeQuery;
 import org.apache.lucene.search.TopDocs;
 import org.apache.lucene.store.FSDirectory;
 import org.apache.lucene.util.BytesRef;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One namespace of the local index: a Lucene index in its own folder, with an HNSW graph of the
- * vectors (cosine) and the metadata indexed for filtered kNN. Every write is committed (fsync) before
- * it returns, so an acknowledged upsert survives a crash; readers see it at once.
+ * vectors (cosine) and the metadata indexed for filtered kNN.
+ *
+ * <p>Writes are serialized. An upsert or delete by id goes to the {@link WriteAheadLog} (forced to disk)
+ * before Lucene applies it and before it is acknowledged, so a crash loses nothing acknowledged; Lucene
+ * itself commits only when the namespace has been idle for a while, when the log has grown large, on a
+ * delete by filter and on close. That keeps the index in few, large segments (a query searches one HNSW
+ * graph per segment) and spares the merges that a commit per request causes. Readers see every
+ * acknowledged write: a read after a write first refreshes the near-real-time searcher.
  */
 public final class LuceneNamespace implements AutoCloseable {
 
+    private static final Logger LOG = LoggerFactory.getLogger(LuceneNamespace.class);
     private static final String ID = "id";
     private static final String ID_SORT = "id_sort";
     private static final String VECTOR = "vector";
-    private static final String VALUES = "values";
     private static final String META = "metadata";
     private static final String KEYS = "_keys";
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Unfiltered queries search the graph for at least this many candidates (HNSW's ef), then cut to topK. */
     private static final int MIN_CANDIDATES = 100;
+    /** Records per write-ahead log entry. */
+    private static final int LOG_CHUNK = 1000;
+    /** Commit once the namespace has had no write for this long, or its log holds this much. */
+    static final long IDLE_COMMIT_NANOS = TimeUnit.SECONDS.toNanos(3);
+    static final long MAX_LOG_BYTES = 256L << 20;
 
     private final String name;
     private final IndexWriter writer;
     private final SearcherManager searchers;
-    private final Object commitLock = new Object();
+    private final WriteAheadLog log;
+    /** Held by every write, and by a commit while it switches the log's generation. */
+    private final ReentrantLock writeLock = new ReentrantLock();
+    /** Writes applied since the last commit began. */
+    private volatile boolean uncommitted;
+    /** Writes applied since the searcher was last refreshed. */
+    private volatile boolean unseen;
+    private volatile long lastWriteNanos = System.nanoTime();
 
     public LuceneNamespace(String name, Path dir) {
         this.name = name;
         try {
-            var config = new IndexWriterConfig().setOpenMode(IndexWriterConfig.OpenMode.CREATE_OR_APPEND);
+            var config = new IndexWriterConfig().setOpenMode(IndexWriterConfig.OpenMode.CREATE_OR_APPEND)
+                    .setRAMBufferSizeMB(ramBufferMb());
             this.writer = new IndexWriter(FSDirectory.open(dir), config);
+            this.log = new WriteAheadLog(dir);
+            int replayed = log.replayLeftOver(this::apply);
+            if (replayed > 0) {
+                writer.commit();
+                LOG.info("namespace '{}': {} acknowledged writes recovered from the write-ahead log", name, replayed);
+            }
+            log.dropLeftOver();
             this.searchers = new SearcherManager(writer, null);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open the local index of namespace '" + name + "' in " + dir, e);
         }
+    }
+
+    /** An eighth of the heap, between 16 and 256 MB: enough to write 100,000 vectors of 384 dimensions as one segment. */
+    private static double ramBufferMb() {
+        long heapMb = Runtime.getRuntime().maxMemory() >> 20;
+        return Math.max(16, Math.min(256, heapMb / 8));
     }
 
     public String name() {
@@ -83,24 +121,124 @@ public final class LuceneNamespace implements AutoCloseable {
     }
 
     public int upsert(List<VectorRecord> records) {
-        try {
-            for (VectorRecord r : records) {
-                writer.updateDocument(new Term(ID, r.id()), document(r));
+        var docs = new ArrayList<Document>(records.size());
+        for (VectorRecord r : records) {
+            docs.add(document(r));
+        }
+        write(() -> {
+            for (int i = 0; i < records.size(); i += LOG_CHUNK) {
+                log.append(new WriteAheadLog.Upsert(records.subList(i, Math.min(records.size(), i + LOG_CHUNK))));
             }
-            commit();
-            return records.size();
+            for (int i = 0; i < docs.size(); i++) {
+                writer.updateDocument(new Term(ID, records.get(i).id()), docs.get(i));
+            }
+        });
+        return records.size();
+    }
+
+    public void delete(Collection<String> ids) {
+        var list = List.copyOf(ids);
+        write(() -> {
+            for (int i = 0; i < list.size(); i += LOG_CHUNK) {
+                log.append(new WriteAheadLog.Delete(list.subList(i, Math.min(list.size(), i + LOG_CHUNK))));
+            }
+            deleteIds(list);
+        });
+    }
+
+    /** Deletes what matches a filter (everything when null) and commits at once: a rare, heavy write the log does not hold. */
+    public void deleteMatching(Filter filter) {
+        write(() -> writer.deleteDocuments(filter == null ? new MatchAllDocsQuery() : LuceneFilters.toQuery(filter)));
+        commitNow();
+    }
+
+    @FunctionalInterface
+    private interface Write {
+        void run() throws IOException;
+    }
+
+    private void write(Write w) {
+        writeLock.lock();
+        try {
+            w.run();
+            uncommitted = true;
+            unseen = true;
+            lastWriteNanos = System.nanoTime();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        } finally {
+            writeLock.unlock();
         }
     }
 
-    private static Document document(VectorRecord r) throws IOException {
+    /** Applies a logged write again (at open, after a crash). */
+    private void apply(WriteAheadLog.Entry e) {
+        try {
+            if (e instanceof WriteAheadLog.Upsert u) {
+                for (VectorRecord r : u.records()) {
+                    writer.updateDocument(new Term(ID, r.id()), document(r));
+                }
+            } else {
+                deleteIds(((WriteAheadLog.Delete) e).ids());
+            }
+        } catch (IOException x) {
+            throw new UncheckedIOException(x);
+        }
+    }
+
+    private void deleteIds(List<String> ids) throws IOException {
+        var terms = new Term[ids.size()];
+        for (int i = 0; i < terms.length; i++) {
+            terms[i] = new Term(ID, ids.get(i));
+        }
+        writer.deleteDocuments(terms);
+    }
+
+    /**
+     * Commits when due: written to and then idle for {@link #IDLE_COMMIT_NANOS}, or the log past
+     * {@link #MAX_LOG_BYTES}. Called regularly by {@link LocalPinecone}; returns whether it committed.
+     */
+    public boolean commitIfDue() {
+        if (!uncommitted) {
+            return false;
+        }
+        boolean idle = System.nanoTime() - lastWriteNanos >= IDLE_COMMIT_NANOS;
+        if (!idle && log.bytes() < MAX_LOG_BYTES) {
+            return false;
+        }
+        commitNow();
+        return true;
+    }
+
+    /** Makes every applied write durable in Lucene and drops the log generations the commit covers. */
+    public void commitNow() {
+        long covered;
+        writeLock.lock();
+        try {
+            covered = log.rotate();
+            uncommitted = false;
+        } finally {
+            writeLock.unlock();
+        }
+        try {
+            // writes may go on meanwhile: they are in the new generation, and replaying them is harmless
+            writer.commit();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        log.deleteUpTo(covered);
+    }
+
+    private static Document document(VectorRecord r) {
         var d = new Document();
         d.add(new StringField(ID, r.id(), Field.Store.YES));
         d.add(new SortedDocValuesField(ID_SORT, new BytesRef(r.id())));
         d.add(new KnnFloatVectorField(VECTOR, r.values(), VectorSimilarityFunction.COSINE));
-        d.add(new StoredField(VALUES, toBytes(r.values())));
-        d.add(new StoredField(META, JSON.writeValueAsString(r.metadata())));
+        try {
+            d.add(new StoredField(META, JSON.writeValueAsString(r.metadata())));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalArgumentException("metadata of '" + r.id() + "' cannot be written as JSON", e);
+        }
         for (var e : r.metadata().entrySet()) {
             String k = e.getKey();
             d.add(new StringField(KEYS, k, Field.Store.NO));
@@ -120,21 +258,18 @@ public final class LuceneNamespace implements AutoCloseable {
         return d;
     }
 
-    private void commit() throws IOException {
-        synchronized (commitLock) {
-            writer.commit();
-        }
-        searchers.maybeRefreshBlocking();
-    }
-
     @FunctionalInterface
     private interface Read<T> {
         T apply(IndexSearcher searcher) throws IOException;
     }
 
-    /** Runs a read against the latest committed state. */
+    /** Runs a read that sees every acknowledged write. */
     private <T> T read(Read<T> r) {
         try {
+            if (unseen) {
+                unseen = false;
+                searchers.maybeRefreshBlocking();
+            }
             IndexSearcher s = searchers.acquire();
             try {
                 return r.apply(s);
@@ -158,7 +293,7 @@ public final class LuceneNamespace implements AutoCloseable {
                 Document d = stored.document(sd.doc);
                 // Lucene's cosine score is (1 + cos) / 2
                 double cos = Math.max(-1.0, Math.min(1.0, 2.0 * sd.score - 1.0));
-                out.add(new Match(d.get(ID), cos, includeValues ? fromBytes(d.getBinaryValue(VALUES)) : null,
+                out.add(new Match(d.get(ID), cos, includeValues ? values(s, sd.doc) : null,
                         includeMetadata ? metadata(d) : null));
             }
             return out;
@@ -173,8 +308,8 @@ public final class LuceneNamespace implements AutoCloseable {
             for (String id : ids) {
                 TopDocs top = s.search(new TermQuery(new Term(ID, id)), 1);
                 if (top.scoreDocs.length > 0) {
-                    Document d = stored.document(top.scoreDocs[0].doc);
-                    out.put(id, new VectorRecord(id, fromBytes(d.getBinaryValue(VALUES)), metadata(d)));
+                    int doc = top.scoreDocs[0].doc;
+                    out.put(id, new VectorRecord(id, values(s, doc), metadata(stored.document(doc))));
                 }
             }
             return out;
@@ -201,33 +336,11 @@ public final class LuceneNamespace implements AutoCloseable {
         });
     }
 
-    public void delete(Collection<String> ids) {
-        try {
-            var terms = new ArrayList<Term>(ids.size());
-            for (String id : ids) {
-                terms.add(new Term(ID, id));
-            }
-            writer.deleteDocuments(terms.toArray(new Term[0]));
-            commit();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    public void deleteMatching(Filter filter) {
-        try {
-            writer.deleteDocuments(filter == null ? new MatchAllDocsQuery() : LuceneFilters.toQuery(filter));
-            commit();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
     /** Merges the index into one segment: one HNSW graph to search instead of many (slow; for idle times). */
     public void optimize() {
         try {
             writer.forceMerge(1);
-            commit();
+            commitNow();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -260,23 +373,25 @@ public final class LuceneNamespace implements AutoCloseable {
         return m == null ? Map.of() : JSON.readValue(m, new TypeReference<LinkedHashMap<String, Object>>() { });
     }
 
-    static byte[] toBytes(float[] v) {
-        var bb = ByteBuffer.allocate(v.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-        bb.asFloatBuffer().put(v);
-        return bb.array();
-    }
-
-    static float[] fromBytes(BytesRef b) {
-        var bb = ByteBuffer.wrap(b.bytes, b.offset, b.length).order(ByteOrder.LITTLE_ENDIAN);
-        float[] v = new float[b.length / 4];
-        bb.asFloatBuffer().get(v);
-        return v;
+    /** The vector of a document, as upserted (Lucene keeps the raw values beside the graph). */
+    private float[] values(IndexSearcher s, int doc) throws IOException {
+        var leaves = s.getIndexReader().leaves();
+        LeafReaderContext leaf = leaves.get(ReaderUtil.subIndex(doc, leaves));
+        FloatVectorValues v = leaf.reader().getFloatVectorValues(VECTOR);
+        int local = doc - leaf.docBase;
+        if (v == null || v.advance(local) != local) {
+            throw new IllegalStateException("document " + doc + " of namespace '" + name + "' has no vector");
+        }
+        return v.vectorValue().clone();
     }
 
     @Override
     public void close() {
         try {
             searchers.close();
+            commitNow();
+            log.close();
+            log.deleteUpTo(Long.MAX_VALUE);
             writer.close();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
