@@ -160,8 +160,9 @@ public final class Application implements Runnable {
                 doc.put("files", documents);
                 doc.put("ok", imported);
                 if (indexed != null) {
+                    String error = indexed.blocked() != null ? indexed.blocked() : indexed.firstError();
                     doc.put("indexed", Map.of("records", indexed.total(), "indexed", indexed.indexed(), "failing", indexed.failing(),
-                            "error", indexed.firstError() == null ? "" : indexed.firstError()));
+                            "error", error == null ? "" : error));
                 }
                 out.println(mapper.copy().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(doc));
             } else {
@@ -175,14 +176,19 @@ public final class Application implements Runnable {
                 }
                 if (indexed != null) {
                     out.printf("index: %,d of %,d records indexed%s%n", indexed.indexed(), indexed.total(),
-                            indexed.failing() > 0 ? String.format(", %,d not yet (%s); the service retries them", indexed.failing(), indexed.firstError()) : "");
+                            indexed.blocked() != null ? String.format(", %,d not indexed (see below)", indexed.waiting())
+                            : indexed.failing() > 0 ? String.format(", %,d not yet (%s); the service retries them", indexed.failing(), indexed.firstError()) : "");
                 }
             }
             out.flush();
+            if (indexed != null && indexed.blocked() != null) {
+                err.println("batch-image: " + indexed.blocked());
+                err.flush();
+            }
             return !imported ? 1 : allIndexed ? 0 : 3;
         }
 
-        /** Waits until the imported records are indexed (or fail with a reason), showing progress. */
+        /** Waits until the imported records are indexed (or fail with a reason, or cannot be indexed at all), showing progress. */
         static BatchImage.IndexProgress awaitIndexed(BatchImage app, List<String> files, PrintWriter err) throws InterruptedException {
             long start = System.nanoTime();
             long lastShown = 0;
@@ -194,6 +200,10 @@ public final class Application implements Runnable {
                 }
                 if (p.waiting() == 0) {
                     return p;
+                }
+                String problem = app.indexProblem();
+                if (problem != null) {
+                    return p.blockedBy(problem);
                 }
                 long now = System.nanoTime();
                 if (now - lastShown > 2_000_000_000L) {

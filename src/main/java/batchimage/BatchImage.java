@@ -108,7 +108,7 @@ public final class BatchImage implements AutoCloseable {
             main.bind("localModels", models);
             app.localModels = models;
             main.configure().addRoutesBuilder(new LocalEmbeddingsRoutes(new EmbeddingsApi(models)));
-            // the local Pinecone keeps vectors of the embeddings' dimension, one Lucene index per namespace
+            // the local Pinecone keeps vectors of the embeddings' dimension (0: the first upsert's), one Lucene index per namespace
             var index = new LocalPinecone(data.resolve("index"), EmbeddingsConfig.from(settings).dimensions());
             app.localIndex = index;
             main.configure().addRoutesBuilder(new LocalPineconeRoutes(new PineconeApi(index)));
@@ -222,8 +222,20 @@ public final class BatchImage implements AutoCloseable {
         }
     }
 
-    /** Where the records of some files stand in the index. */
-    public record IndexProgress(long total, long indexed, long waiting, long failing, String firstError) {
+    /** Where the records of some files stand in the index; {@code blocked}: why none can be indexed now, else null. */
+    public record IndexProgress(long total, long indexed, long waiting, long failing, String firstError, String blocked) {
+        public IndexProgress blockedBy(String reason) {
+            return new IndexProgress(total, indexed, waiting, failing, firstError, reason);
+        }
+    }
+
+    /**
+     * Why this process's settings cannot index anything (the index's dimension differs from the model's),
+     * or null. Asks the index and the model once if the index route has not yet.
+     */
+    public String indexProblem() {
+        var indexer = context().getRegistry().lookupByNameAndType("indexer", batchimage.index.Indexer.class);
+        return indexer == null ? null : indexer.dimensionProblem();
     }
 
     public IndexProgress indexProgress(java.util.List<String> files) {
@@ -239,7 +251,7 @@ public final class BatchImage implements AutoCloseable {
             ps.setArray(1, c.createArrayOf("text", files.toArray()));
             try (var rs = ps.executeQuery()) {
                 rs.next();
-                return new IndexProgress(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4), rs.getString(5));
+                return new IndexProgress(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4), rs.getString(5), null);
             }
         } catch (java.sql.SQLException e) {
             throw new IllegalStateException("cannot read the index state: " + e.getMessage(), e);

@@ -4,6 +4,7 @@ import batchimage.config.Settings;
 import batchimage.embed.EmbeddingsClient;
 import batchimage.embed.EmbeddingsConfig;
 import batchimage.deadletter.DeadLetters;
+import batchimage.index.DimensionCheck;
 import batchimage.index.Indexer;
 import batchimage.ingest.Importer;
 import batchimage.pinecone.PineconeClient;
@@ -68,7 +69,10 @@ public class BatchImageBeans implements CamelConfiguration {
     @BindToRegistry("indexer")
     public synchronized Indexer indexer(CamelContext camel) {
         if (indexer == null) {
-            indexer = new Indexer(dataSource, embeddingsClient(camel), pineconeClient(camel), settings.getInt("index.stale-claim-seconds"));
+            // with no Pinecone settings the vectors go to the app's own index in <data>/index
+            boolean local = settings.get("pinecone.host").isBlank() && settings.get("pinecone.api-key").isBlank();
+            var dimensions = new DimensionCheck(pineconeClient(camel), embeddingsClient(camel), local ? settings.dataDir().resolve("index") : null);
+            indexer = new Indexer(dataSource, embeddingsClient(camel), pineconeClient(camel), settings.getInt("index.stale-claim-seconds"), dimensions);
         }
         return indexer;
     }

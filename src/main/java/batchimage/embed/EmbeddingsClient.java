@@ -46,6 +46,8 @@ public final class EmbeddingsClient implements AutoCloseable {
     private static final long MAX_SERVER_DELAY_MS = 120_000;
 
     private final EmbeddingsConfig config;
+    /** The vector size answers must have: the configured one, or learnt from the first answer when the settings leave it open (0). */
+    private volatile int dimensions;
     private final ProducerTemplate producer;
     private final String endpointUri;
     private final ExecutorService inFlight;
@@ -62,6 +64,7 @@ public final class EmbeddingsClient implements AutoCloseable {
 
     public EmbeddingsClient(CamelContext camel, EmbeddingsConfig config) {
         this.config = config;
+        this.dimensions = config.dimensions();
         this.producer = camel.createProducerTemplate();
         long timeout = config.timeout().toMillis();
         // the endpoint stays the same; only the body and headers change per request
@@ -78,8 +81,17 @@ public final class EmbeddingsClient implements AutoCloseable {
         });
     }
 
+    /** The settings as given (dimensions 0 when they leave the vector size to the model: see {@link #dimensions()}). */
     public EmbeddingsConfig config() {
         return config;
+    }
+
+    /** The model's vector size: the configured one, or, when the settings leave it open, learnt from one probe embedding. */
+    public int dimensions() {
+        if (dimensions == 0) {
+            embed(List.of("dimension probe"));
+        }
+        return dimensions;
     }
 
     /** Counters since start: calls, inputs, tokens, retries, failures, truncated inputs, 429s. */
@@ -228,7 +240,7 @@ public final class EmbeddingsClient implements AutoCloseable {
         if (config.sendModel()) {
             req.put("model", config.model());
         }
-        if (config.sendDimensions()) {
+        if (config.sendDimensions() && config.dimensions() > 0) {
             req.put("dimensions", config.dimensions());
         }
         req.put("encoding_format", config.base64() ? "base64" : "float");
@@ -351,8 +363,9 @@ public final class EmbeddingsClient implements AutoCloseable {
         return null;
     }
 
-    /** Checks one vector per input matched by index, the expected dimension, finite values. */
+    /** Checks one vector per input matched by index, the expected dimension (the first vector's when still open), finite values. */
     private List<float[]> parse(byte[] body, int expected, String where) {
+        int dims = dimensions;
         var vectors = new float[expected][];
         int count = 0;
         String problem = null;
@@ -375,7 +388,7 @@ public final class EmbeddingsClient implements AutoCloseable {
                             } else if (f.equals("embedding") && t == JsonToken.VALUE_STRING) {
                                 v = EmbeddingsApi.fromBase64(p.getText());
                             } else if (f.equals("embedding") && t == JsonToken.START_ARRAY) {
-                                var values = new float[config.dimensions()];
+                                var values = new float[dims > 0 ? dims : 256];
                                 int n = 0;
                                 while (p.nextToken() != JsonToken.END_ARRAY) {
                                     float x = p.getFloatValue();
@@ -395,9 +408,12 @@ public final class EmbeddingsClient implements AutoCloseable {
                             problem = "no embedding for index " + index;
                         } else if (vectors[index] != null) {
                             problem = "two vectors for index " + index;
-                        } else if (v.length != config.dimensions()) {
-                            problem = "a vector of " + v.length + " dimensions at index " + index + ", expected " + config.dimensions();
+                        } else if (dims > 0 && v.length != dims) {
+                            problem = "a vector of " + v.length + " dimensions at index " + index + ", expected " + dims;
+                        } else if (v.length == 0) {
+                            problem = "an empty vector at index " + index;
                         } else {
+                            dims = v.length;
                             for (float x : v) {
                                 if (!Float.isFinite(x)) {
                                     problem = "a value that is not a finite number at index " + index;
@@ -430,6 +446,10 @@ public final class EmbeddingsClient implements AutoCloseable {
         }
         if (count != expected) {
             throw bad(where, count + " vectors for " + expected + " inputs", null);
+        }
+        if (dimensions == 0) {
+            LOG.info("embeddings: the model {} gives vectors of {} dimensions", config.model(), dims);
+            dimensions = dims;
         }
         return List.of(vectors);
     }

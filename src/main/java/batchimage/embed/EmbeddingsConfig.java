@@ -8,6 +8,7 @@ import java.util.Locale;
  * Where and how to embed, from the settings: Azure OpenAI when its key and endpoint are set, else
  * {@code EMBEDDINGS_URL} (any OpenAI-compatible server), else the OpenAI API when {@code OPENAI_API_KEY}
  * is set, else the app's own {@code /v1/embeddings}. The key is kept out of {@link #toString()}.
+ * {@code dimensions} is 0 when the settings leave the vector size open: the client learns it from the model.
  */
 public record EmbeddingsConfig(
         Provider provider,
@@ -62,7 +63,7 @@ public record EmbeddingsConfig(
         if (!url.isBlank() || !openAiKey.isBlank()) {
             boolean openAi = url.isBlank();
             String m = model.isBlank() ? (openAi ? "text-embedding-3-small" : LocalModels.MINILM) : model;
-            int d = dims.isBlank() ? (m.startsWith("text-embedding-3") ? 512 : 384) : Integer.parseInt(dims.trim());
+            int d = dims.isBlank() ? knownDimensions(m) : Integer.parseInt(dims.trim());
             boolean send = sendDims.equals("true") || sendDims.equals("auto") && m.startsWith("text-embedding-3");
             return new EmbeddingsConfig(openAi ? Provider.OPENAI : Provider.OPENAI_COMPATIBLE, openAi ? OPENAI_URL : url, null,
                     openAiKey.isBlank() ? null : "Authorization", openAiKey.isBlank() ? null : "Bearer " + openAiKey,
@@ -75,13 +76,21 @@ public record EmbeddingsConfig(
                 maxInputs, maxRequestTokens, maxInputTokens, inFlight, retries, timeout);
     }
 
+    /** What a model gives when the settings do not say: 512 for text-embedding-3 (as the old system used), the local models' 384, else 0 (ask the model). */
+    private static int knownDimensions(String model) {
+        if (model.startsWith("text-embedding-3")) {
+            return 512;
+        }
+        return model.equals(LocalModels.MINILM) || model.equals(LocalModels.BGE) ? 384 : 0;
+    }
+
     private static String localHost(String bind) {
         return bind.isBlank() || bind.equals("0.0.0.0") || bind.equals("::") ? "127.0.0.1" : bind;
     }
 
     @Override
     public String toString() {
-        return provider + " " + url + (query == null ? "" : "?" + query) + " model=" + model + " dimensions=" + dimensions
+        return provider + " " + url + (query == null ? "" : "?" + query) + " model=" + model + " dimensions=" + (dimensions == 0 ? "the model's" : dimensions)
                 + (authHeader == null ? "" : " (" + authHeader + " set)");
     }
 }

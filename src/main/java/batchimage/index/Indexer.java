@@ -13,6 +13,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -70,17 +71,25 @@ public final class Indexer {
     private final EmbeddingsClient embeddings;
     private final PineconeClient pinecone;
     private final int staleSeconds;
+    private final DimensionCheck dimensions;
     private final Map<String, Map<String, AtomicLong>> counts = new ConcurrentHashMap<>();
 
-    public Indexer(DataSource dataSource, EmbeddingsClient embeddings, PineconeClient pinecone, int staleSeconds) {
+    public Indexer(DataSource dataSource, EmbeddingsClient embeddings, PineconeClient pinecone, int staleSeconds, DimensionCheck dimensions) {
         this.dataSource = dataSource;
         this.embeddings = embeddings;
         this.pinecone = pinecone;
         this.staleSeconds = staleSeconds;
+        this.dimensions = dimensions;
     }
 
-    /** Batches of pending records, each claimed when the route asks for it; ends when nothing is pending. */
+    /**
+     * Batches of pending records, each claimed when the route asks for it; ends when nothing is pending.
+     * None while the index's dimension differs from the model's: the records stay pending.
+     */
     public Iterator<IndexBatch> pendingBatches(int size) throws SQLException {
+        if (!dimensions.agree()) {
+            return Collections.emptyIterator();
+        }
         releaseStale();
         return new Iterator<>() {
             private IndexBatch next;
@@ -109,6 +118,11 @@ public final class Indexer {
                 return b;
             }
         };
+    }
+
+    /** Why nothing can be indexed (the index's dimension differs from the model's), or null; asks them if not yet done. */
+    public String dimensionProblem() {
+        return dimensions.agree() ? null : dimensions.problem();
     }
 
     /** Claims of a process that died are given back after {@code index.stale-claim-seconds}. */

@@ -2,6 +2,7 @@ package batchimage.localindex;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -25,7 +26,9 @@ public final class LocalPinecone implements AutoCloseable {
     static final String DEFAULT_FOLDER = "__default__";
 
     private final Path root;
-    private final int dimension;
+    private final int configured;
+    /** -1 until the folder has been read. */
+    private volatile int dimension = -1;
     private final Map<String, LuceneNamespace> open = new ConcurrentHashMap<>();
     private final ScheduledExecutorService committer = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "local-index-commit");
@@ -33,9 +36,10 @@ public final class LocalPinecone implements AutoCloseable {
         return t;
     });
 
+    /** {@code dimension}: the embeddings' vector size, or 0 when it is not known yet (the first upsert sets it). */
     public LocalPinecone(Path root, int dimension) {
         this.root = root;
-        this.dimension = dimension;
+        this.configured = dimension;
         committer.scheduleWithFixedDelay(this::commitDue, 1, 1, TimeUnit.SECONDS);
     }
 
@@ -50,8 +54,49 @@ public final class LocalPinecone implements AutoCloseable {
         }
     }
 
+    /**
+     * The dimension of the index: the configured one, unless a namespace already holds vectors of another
+     * (the folder was indexed with another model), then theirs; 0 while empty and nothing was configured.
+     */
     public int dimension() {
+        int d = dimension;
+        if (d < 0) {
+            synchronized (this) {
+                if (dimension < 0) {
+                    dimension = stored();
+                }
+                d = dimension;
+            }
+        }
+        return d;
+    }
+
+    /** The dimension for an upsert of vectors of {@code size}: an index without one yet takes it. */
+    public synchronized int dimensionFor(int size) {
+        if (dimension() == 0) {
+            dimension = size;
+        }
         return dimension;
+    }
+
+    /** A Lucene index keeps the vector size of its first vector: read one vector of each namespace. */
+    private int stored() {
+        if (!Files.isDirectory(root)) {
+            return configured;
+        }
+        try (Stream<Path> dirs = Files.list(root)) {
+            for (Path d : dirs.filter(Files::isDirectory).sorted().toList()) {
+                LuceneNamespace ns = namespace(nameOf(d.getFileName().toString()), true);
+                List<String> first = ns.list(null, null, 1);
+                VectorRecord r = first.isEmpty() ? null : ns.fetch(first).get(first.get(0));
+                if (r != null && r.values().length != configured) {
+                    return r.values().length;
+                }
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return configured;
     }
 
     private static String folder(String namespace) {

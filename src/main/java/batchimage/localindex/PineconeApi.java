@@ -103,6 +103,11 @@ public final class PineconeApi {
             for (int i = 0; i < vectors.size(); i++) {
                 records.add(record(vectors.get(i), "vectors[" + i + "]"));
             }
+            // an index that has no dimension yet takes the one of its first vectors, and keeps it
+            int dimension = index.dimensionFor(records.get(0).values().length);
+            for (VectorRecord r : records) {
+                checkDimension(r.values().length, dimension);
+            }
             int n = index.namespace(namespace(req), true).upsert(records);
             return json.createObjectNode().put("upsertedCount", n);
         });
@@ -300,7 +305,10 @@ public final class PineconeApi {
                 namespaces.putObject(e.getKey()).put("vectorCount", e.getValue());
                 total += e.getValue();
             }
-            out.put("dimension", index.dimension());
+            int dimension = index.dimension();
+            if (dimension > 0) {
+                out.put("dimension", dimension);
+            }
             out.put("indexFullness", 0.0);
             out.put("totalVectorCount", total);
             out.put("metric", "cosine");
@@ -372,8 +380,9 @@ public final class PineconeApi {
         if (!n.isArray()) {
             throw new Invalid(path + ": an array of numbers is required");
         }
-        if (n.size() != index.dimension()) {
-            throw new Invalid("Vector dimension " + n.size() + " does not match the dimension of the index " + index.dimension());
+        int dimension = index.dimension();
+        if (dimension > 0) {
+            checkDimension(n.size(), dimension);
         }
         float[] v = new float[n.size()];
         boolean nonZero = false;
@@ -389,6 +398,12 @@ public final class PineconeApi {
             throw new Invalid(path + ": dense vectors must contain at least one non-zero value");
         }
         return v;
+    }
+
+    private static void checkDimension(int size, int dimension) {
+        if (size != dimension) {
+            throw new Invalid("Vector dimension " + size + " does not match the dimension of the index " + dimension);
+        }
     }
 
     private static Map<String, Object> metadata(JsonNode n, String path) {
