@@ -18,7 +18,8 @@ import java.util.Random;
  * Local index benchmark of bench/local-index.sh. Usage: LocalIndexBench DIR N QUERIES [PINECONE_URL]
  * N vectors of 384 dimensions in clusters (1,000 centroids, as embeddings of similar prompts cluster), a
  * sub_theme field with 15% of the vectors in 'TARGET'; top-10 queries without and with that filter,
- * timed at the index (and over HTTP when a URL is given), recall@10 against exact brute force.
+ * timed at the index, recall@10 against exact brute force. With a URL (the service's /pinecone, its
+ * data folder holding what the first run wrote under index/bench) the same queries go over HTTP.
  */
 public final class LocalIndexBench {
     static final int DIM = 384;
@@ -35,9 +36,6 @@ public final class LocalIndexBench {
         }
         float[][] vectors = new float[n][];
         boolean[] target = new boolean[n];
-        var ns = new LuceneNamespace("bench", dir);
-        long t0 = System.nanoTime();
-        var batch = new ArrayList<VectorRecord>();
         for (int i = 0; i < n; i++) {
             float[] c = centroids[rnd.nextInt(centroids.length)];
             float[] noise = gauss(rnd, 0.08);
@@ -47,6 +45,45 @@ public final class LocalIndexBench {
             }
             vectors[i] = unit(v);
             target[i] = rnd.nextDouble() < 0.15;
+        }
+        float[][] queryVectors = new float[queries + 50][];
+        for (int q = 0; q < queryVectors.length; q++) {
+            float[] c = centroids[rnd.nextInt(centroids.length)];
+            float[] noise = gauss(rnd, 0.08);
+            float[] v = new float[DIM];
+            for (int j = 0; j < DIM; j++) {
+                v[j] = c[j] + noise[j];
+            }
+            queryVectors[q] = unit(v);
+        }
+        var filterJson = "{\"sub_theme\": \"TARGET\"}";
+        if (url != null) {
+            // the service's own index, over HTTP: the namespace written by the first run, opened by the service
+            var http = HttpClient.newHttpClient();
+            var json = new ObjectMapper();
+            for (boolean filtered : new boolean[] {false, true}) {
+                measure("http_" + (filtered ? "filtered" : "unfiltered"), queries, vectors, target, queryVectors, filtered, v -> {
+                    var body = json.createObjectNode().put("namespace", "bench").put("topK", 10);
+                    var arr = body.putArray("vector");
+                    for (float x : v) {
+                        arr.add(x);
+                    }
+                    if (filtered) {
+                        body.set("filter", json.readTree(filterJson));
+                    }
+                    var req = HttpRequest.newBuilder(URI.create(url + "/query")).POST(HttpRequest.BodyPublishers.ofString(body.toString())).build();
+                    var res = http.send(req, HttpResponse.BodyHandlers.ofString());
+                    var ids = new ArrayList<String>();
+                    json.readTree(res.body()).path("matches").forEach(m -> ids.add(m.path("id").asText()));
+                    return ids;
+                });
+            }
+            return;
+        }
+        var ns = new LuceneNamespace("bench", dir);
+        long t0 = System.nanoTime();
+        var batch = new ArrayList<VectorRecord>();
+        for (int i = 0; i < n; i++) {
             batch.add(new VectorRecord("v" + i, vectors[i], Map.of("sub_theme", target[i] ? "TARGET" : "OTHER" + (i % 5))));
             if (batch.size() == 1000) {
                 ns.upsert(batch);
@@ -56,81 +93,48 @@ public final class LocalIndexBench {
         if (!batch.isEmpty()) {
             ns.upsert(batch);
         }
-        System.out.printf("build_s=%.1f%nsegments=%d%n", (System.nanoTime() - t0) / 1e9, ns.segments());
-        if (Boolean.getBoolean("optimize")) {
-            long m0 = System.nanoTime();
-            ns.optimize();
-            System.out.printf("merge_s=%.1f%nsegments_after=%d%n", (System.nanoTime() - m0) / 1e9, ns.segments());
-        }
-        var filter = FilterParser.parse(new ObjectMapper().readTree("{\"sub_theme\": \"TARGET\"}"));
+        System.out.printf("build_s=%.1f%n", (System.nanoTime() - t0) / 1e9);
+        System.out.printf("segments=%d%n", ns.segments());
+        var filter = FilterParser.parse(new ObjectMapper().readTree(filterJson));
         for (boolean filtered : new boolean[] {false, true}) {
-            long[] times = new long[queries];
-            double recall = 0;
-            for (int q = 0; q < queries + 50; q++) {
-                float[] c = centroids[rnd.nextInt(centroids.length)];
-                float[] noise = gauss(rnd, 0.08);
-                float[] v = new float[DIM];
-                for (int j = 0; j < DIM; j++) {
-                    v[j] = c[j] + noise[j];
-                }
-                v = unit(v);
-                long s = System.nanoTime();
-                var matches = ns.query(v, 10, filtered ? filter : null, false, false);
-                long e = System.nanoTime();
-                if (q < 50) {
-                    continue;
-                }
-                times[q - 50] = e - s;
-                var exact = exactTop10(vectors, target, v, filtered);
-                int hit = 0;
-                for (var m : matches) {
-                    if (exact.contains(Integer.parseInt(m.id().substring(1)))) {
-                        hit++;
-                    }
-                }
-                recall += hit / 10.0;
-            }
-            Arrays.sort(times);
-            String k = filtered ? "filtered" : "unfiltered";
-            System.out.printf("%s_p50_ms=%.2f%n%s_p99_ms=%.2f%n%s_recall10=%.4f%n", k, times[queries / 2] / 1e6, k,
-                    times[(int) (queries * 0.99)] / 1e6, k, recall / queries);
+            measure(filtered ? "filtered" : "unfiltered", queries, vectors, target, queryVectors, filtered,
+                    v -> ns.query(v, 10, filtered ? filter : null, false, false).stream().map(m -> m.id()).toList());
         }
+        long c0 = System.nanoTime();
         ns.close();
-        if (url != null) {
-            httpLatency(url, centroids, rnd, queries);
-        }
+        System.out.printf("close_s=%.1f%n", (System.nanoTime() - c0) / 1e9);
     }
 
-    static void httpLatency(String url, float[][] centroids, Random rnd, int queries) throws Exception {
-        var http = HttpClient.newHttpClient();
-        var json = new ObjectMapper();
-        // the service's own index: upsert a copy of the data set there first
-        for (boolean filtered : new boolean[] {false, true}) {
-            long[] times = new long[queries];
-            for (int q = 0; q < queries + 50; q++) {
-                float[] c = centroids[rnd.nextInt(centroids.length)];
-                var body = json.createObjectNode();
-                body.put("namespace", "bench");
-                body.put("topK", 10);
-                var arr = body.putArray("vector");
-                for (float x : c) {
-                    arr.add(x);
-                }
-                if (filtered) {
-                    body.set("filter", json.readTree("{\"sub_theme\": \"TARGET\"}"));
-                }
-                var req = HttpRequest.newBuilder(URI.create(url + "/query")).POST(HttpRequest.BodyPublishers.ofString(body.toString())).build();
-                long s = System.nanoTime();
-                http.send(req, HttpResponse.BodyHandlers.ofString());
-                long e = System.nanoTime();
-                if (q >= 50) {
-                    times[q - 50] = e - s;
+    interface Search {
+        List<String> top10(float[] v) throws Exception;
+    }
+
+    /** Times each query (after 50 warm-up queries) and scores its recall@10 against exact search. */
+    static void measure(String k, int queries, float[][] vectors, boolean[] target, float[][] queryVectors, boolean filtered, Search search)
+            throws Exception {
+        long[] times = new long[queries];
+        double recall = 0;
+        for (int q = 0; q < queries + 50; q++) {
+            float[] v = queryVectors[q];
+            long s = System.nanoTime();
+            List<String> ids = search.top10(v);
+            long e = System.nanoTime();
+            if (q < 50) {
+                continue;
+            }
+            times[q - 50] = e - s;
+            var exact = exactTop10(vectors, target, v, filtered);
+            int hit = 0;
+            for (String id : ids) {
+                if (exact.contains(Integer.parseInt(id.substring(1)))) {
+                    hit++;
                 }
             }
-            Arrays.sort(times);
-            String k = filtered ? "http_filtered" : "http_unfiltered";
-            System.out.printf("%s_p50_ms=%.2f%n%s_p99_ms=%.2f%n", k, times[queries / 2] / 1e6, k, times[(int) (queries * 0.99)] / 1e6);
+            recall += hit / 10.0;
         }
+        Arrays.sort(times);
+        System.out.printf("%s_p50_ms=%.2f%n%s_p99_ms=%.2f%n%s_recall10=%.4f%n", k, times[queries / 2] / 1e6, k,
+                times[(int) (queries * 0.99)] / 1e6, k, recall / queries);
     }
 
     static List<Integer> exactTop10(float[][] vectors, boolean[] target, float[] q, boolean filtered) {
