@@ -2,11 +2,13 @@ package batchimage.pinecone;
 
 import batchimage.config.Settings;
 import batchimage.localindex.VectorRecord;
+import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
+import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -37,6 +39,8 @@ public final class PineconeClient implements AutoCloseable {
     /** Under Pinecone's 2 MB, leaving room for the envelope. */
     public static final int MAX_BYTES = 2 * 1024 * 1024 - 16 * 1024;
     public static final String CONTROL_PLANE = "https://api.pinecone.io";
+    /** Ids per fetch: they travel in the URL, which servers cap at a few KB. */
+    public static final int FETCH_IDS = 100;
 
     private final ProducerTemplate producer;
     private final String base;
@@ -97,7 +101,7 @@ public final class PineconeClient implements AutoCloseable {
 
     /** The control plane's {@code host} of an index (returned without scheme). */
     String indexHost(String index) {
-        JsonNode d = call("GET", "/indexes/" + index, null);
+        JsonNode d = call("GET", "/indexes/" + index, null, null);
         JsonNode host = d.get("host");
         if (host == null || host.asText().isBlank()) {
             throw new PineconeException("Pinecone's description of index '" + index + "' has no host: " + d, 0, false);
@@ -126,7 +130,7 @@ public final class PineconeClient implements AutoCloseable {
         }
         var futures = new ArrayList<Future<JsonNode>>();
         for (byte[] b : requests) {
-            futures.add(inFlight.submit(() -> call("POST", "/vectors/upsert", b)));
+            futures.add(inFlight.submit(() -> call("POST", "/vectors/upsert", null, b)));
         }
         int n = 0;
         for (Future<JsonNode> f : futures) {
@@ -142,8 +146,72 @@ public final class PineconeClient implements AutoCloseable {
             b.put("namespace", namespace);
             ArrayNode a = b.putArray("ids");
             ids.subList(i, Math.min(ids.size(), i + MAX_VECTORS)).forEach(a::add);
-            call("POST", "/vectors/delete", b.toString().getBytes(StandardCharsets.UTF_8));
+            call("POST", "/vectors/delete", null, b.toString().getBytes(StandardCharsets.UTF_8));
         }
+    }
+
+    /** One query match: id, score (meaning depends on the metric), metadata (empty when not asked for). */
+    public record Match(String id, double score, Map<String, Object> metadata) {
+    }
+
+    /** The topK records nearest to the vector that match the filter (a Pinecone filter, or null), most similar first, with metadata. */
+    public List<Match> query(String namespace, float[] vector, int topK, JsonNode filter) {
+        ObjectNode b = json.createObjectNode();
+        b.put("namespace", namespace);
+        b.put("topK", topK);
+        b.put("includeMetadata", true);
+        ArrayNode a = b.putArray("vector");
+        for (float f : vector) {
+            a.add(f);
+        }
+        if (filter != null && !filter.isEmpty()) {
+            b.set("filter", filter);
+        }
+        var out = new ArrayList<Match>();
+        for (JsonNode m : call("POST", "/query", null, b.toString().getBytes(StandardCharsets.UTF_8)).path("matches")) {
+            out.add(new Match(m.path("id").asText(), m.path("score").asDouble(), metadata(m)));
+        }
+        return out;
+    }
+
+    /** The records with these ids that exist, by id; ids are asked for in requests of at most FETCH_IDS (they go in the URL). */
+    public Map<String, VectorRecord> fetch(String namespace, List<String> ids) {
+        var out = new LinkedHashMap<String, VectorRecord>();
+        for (int i = 0; i < ids.size(); i += FETCH_IDS) {
+            var q = new StringBuilder("namespace=").append(encode(namespace));
+            ids.subList(i, Math.min(ids.size(), i + FETCH_IDS)).forEach(id -> q.append("&ids=").append(encode(id)));
+            call("GET", "/vectors/fetch", q.toString(), null).path("vectors").forEach(v -> {
+                float[] values = new float[v.path("values").size()];
+                for (int k = 0; k < values.length; k++) {
+                    values[k] = v.path("values").get(k).floatValue();
+                }
+                out.put(v.path("id").asText(), new VectorRecord(v.path("id").asText(), values, metadata(v)));
+            });
+        }
+        return out;
+    }
+
+    /** Every id in the namespace that starts with prefix (empty: all), in Pinecone's order, following the pages. */
+    public List<String> list(String namespace, String prefix) {
+        var out = new ArrayList<String>();
+        String token = null;
+        do {
+            String q = "namespace=" + encode(namespace) + (prefix.isEmpty() ? "" : "&prefix=" + encode(prefix))
+                    + (token == null ? "" : "&paginationToken=" + encode(token));
+            JsonNode page = call("GET", "/vectors/list", q, null);
+            page.path("vectors").forEach(v -> out.add(v.path("id").asText()));
+            token = page.path("pagination").path("next").asText(null);
+        } while (token != null && !token.isEmpty());
+        return out;
+    }
+
+    private Map<String, Object> metadata(JsonNode holder) {
+        JsonNode m = holder.path("metadata");
+        return m.isObject() ? json.convertValue(m, new TypeReference<Map<String, Object>>() { }) : Map.of();
+    }
+
+    private static String encode(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8);
     }
 
     /** Vector counts per namespace and the index dimension. */
@@ -151,7 +219,7 @@ public final class PineconeClient implements AutoCloseable {
     }
 
     public Stats stats() {
-        JsonNode d = call("POST", "/describe_index_stats", "{}".getBytes(StandardCharsets.UTF_8));
+        JsonNode d = call("POST", "/describe_index_stats", null, "{}".getBytes(StandardCharsets.UTF_8));
         var counts = new LinkedHashMap<String, Long>();
         d.path("namespaces").fields().forEachRemaining(e -> counts.put(e.getKey(), e.getValue().path("vectorCount").asLong(0)));
         return new Stats(counts, d.path("dimension").asInt(0));
@@ -190,13 +258,16 @@ public final class PineconeClient implements AutoCloseable {
     }
 
     /** One request with retries of 408, 429, 5xx and lost connections. */
-    JsonNode call(String method, String path, byte[] body) {
+    JsonNode call(String method, String path, String query, byte[] body) {
         for (int attempt = 0; ; attempt++) {
             PineconeException failure;
             Exchange ex = producer.send(base + path + endpointOptions, e -> {
                 var m = e.getMessage();
                 m.setHeader(Exchange.HTTP_METHOD, method);
                 m.setHeader("X-Pinecone-Api-Version", apiVersion);
+                if (query != null) {
+                    m.setHeader(Exchange.HTTP_QUERY, query);
+                }
                 if (apiKey != null) {
                     m.setHeader("Api-Key", apiKey);
                 }
