@@ -78,11 +78,11 @@ public final class PineconeClient implements AutoCloseable {
         long timeout = s.getInt("pinecone.timeout-ms");
         String base;
         if (!host.isBlank()) {
-            base = host.startsWith("http") ? host : "https://" + host;
+            base = withScheme(host);
         } else if (!key.isBlank()) {
             var lookup = new PineconeClient(camel, s.get("pinecone.control-plane"), key, version, 1, retries, timeout);
             try {
-                base = "https://" + lookup.indexHost(s.get("pinecone.index"));
+                base = withScheme(lookup.indexHost(s.get("pinecone.index")));
             } finally {
                 lookup.close();
             }
@@ -99,9 +99,23 @@ public final class PineconeClient implements AutoCloseable {
         return base;
     }
 
+    /** Pinecone gives hosts without a scheme: https unless one is written. */
+    private static String withScheme(String host) {
+        return host.startsWith("http://") || host.startsWith("https://") ? host : "https://" + host;
+    }
+
     /** The control plane's {@code host} of an index (returned without scheme). */
     String indexHost(String index) {
-        JsonNode d = call("GET", "/indexes/" + index, null, null);
+        JsonNode d;
+        try {
+            d = call("GET", "/indexes/" + index, null, null);
+        } catch (PineconeException e) {
+            if (e.status() != 404) {
+                throw e;
+            }
+            throw new PineconeException("Pinecone index '" + index + "' was not found by the control plane at " + base
+                    + " (check PINECONE_INDEX and that the API key belongs to its project): " + e.getMessage(), 404, false);
+        }
         JsonNode host = d.get("host");
         if (host == null || host.asText().isBlank()) {
             throw new PineconeException("Pinecone's description of index '" + index + "' has no host: " + d, 0, false);
@@ -116,7 +130,8 @@ public final class PineconeClient implements AutoCloseable {
         int bytes = 0;
         for (VectorRecord r : records) {
             ObjectNode v = vector(r);
-            int size = v.toString().length() + 1;
+            // Pinecone's limit is on bytes: count UTF-8, not characters, and the comma after each vector
+            int size = v.toString().getBytes(StandardCharsets.UTF_8).length + 1;
             if (!current.isEmpty() && (current.size() >= MAX_VECTORS || bytes + size > MAX_BYTES)) {
                 requests.add(body(namespace, current));
                 current = new ArrayList<>();
@@ -303,7 +318,8 @@ public final class PineconeClient implements AutoCloseable {
                 }
             }
             if (!failure.retryable() || attempt >= maxRetries) {
-                throw failure;
+                throw attempt == 0 ? failure
+                        : new PineconeException(failure.getMessage() + " (after " + (attempt + 1) + " attempts)", failure.status(), failure.retryable());
             }
             if (delay <= 0) {
                 // base 1 s, doubling, at most 60 s, with jitter (Pinecone's guidance)
