@@ -1,6 +1,8 @@
 package batchimage.pinecone;
 
 import batchimage.config.Settings;
+import batchimage.http.RetryingHttp;
+import batchimage.http.RetryingHttp.Answer;
 import batchimage.localindex.VectorRecord;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -10,18 +12,14 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Supplier;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
-import org.apache.camel.ProducerTemplate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,30 +40,21 @@ public final class PineconeClient implements AutoCloseable {
     /** Ids per fetch: they travel in the URL, which servers cap at a few KB. */
     public static final int FETCH_IDS = 100;
 
-    private final ProducerTemplate producer;
+    /** Base 1 s, doubling, at most 60 s, with jitter (Pinecone's guidance, PROTOCOLS.md A.7). */
+    private static final RetryingHttp.Backoff BACKOFF = new RetryingHttp.Backoff(1000, 60_000, 0.5);
+
+    private final RetryingHttp http;
     private final String base;
     private final String apiKey;
     private final String apiVersion;
-    private final int maxRetries;
-    /** camel-http options of every request: failures are answers to read, and HttpClient does not retry on its own. */
-    private final String endpointOptions;
-    private final ExecutorService inFlight;
     private final ObjectMapper json = new ObjectMapper();
 
     public PineconeClient(CamelContext camel, String base, String apiKey, String apiVersion, int maxInFlight, int maxRetries, long timeoutMs) {
-        this.producer = camel.createProducerTemplate();
+        this.http = new RetryingHttp(camel, "pinecone-request",
+                new RetryingHttp.Policy(maxInFlight, maxRetries, Duration.ofMillis(timeoutMs), BACKOFF, false));
         this.base = base.replaceAll("/+$", "");
         this.apiKey = apiKey == null || apiKey.isBlank() ? null : apiKey;
         this.apiVersion = apiVersion;
-        this.maxRetries = maxRetries;
-        this.endpointOptions = "?throwExceptionOnFailure=false&httpClientConfigurer=#class:"
-                + batchimage.embed.NoAutomaticRetries.class.getName() + "&responseTimeout=" + timeoutMs
-                + "&connectTimeout=" + Math.min(timeoutMs, 10_000);
-        this.inFlight = Executors.newFixedThreadPool(maxInFlight, r -> {
-            Thread t = new Thread(r, "pinecone-request");
-            t.setDaemon(true);
-            return t;
-        });
     }
 
     /** From the settings: PINECONE_HOST, else the host of PINECONE_INDEX from the control plane, else the local /pinecone. */
@@ -143,13 +132,13 @@ public final class PineconeClient implements AutoCloseable {
         if (!current.isEmpty()) {
             requests.add(body(namespace, current));
         }
-        var futures = new ArrayList<Future<JsonNode>>();
+        var calls = new ArrayList<Supplier<JsonNode>>();
         for (byte[] b : requests) {
-            futures.add(inFlight.submit(() -> call("POST", "/vectors/upsert", null, b)));
+            calls.add(() -> call("POST", "/vectors/upsert", null, b));
         }
         int n = 0;
-        for (Future<JsonNode> f : futures) {
-            n += await(f).path("upsertedCount").asInt(0);
+        for (JsonNode answer : http.inParallel(calls)) {
+            n += answer.path("upsertedCount").asInt(0);
         }
         return n;
     }
@@ -260,79 +249,39 @@ public final class PineconeClient implements AutoCloseable {
         return b.toString().getBytes(StandardCharsets.UTF_8);
     }
 
-    private static JsonNode await(Future<JsonNode> f) {
-        try {
-            return f.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new PineconeException("interrupted while waiting for Pinecone", 0, true);
-        } catch (ExecutionException e) {
-            throw e.getCause() instanceof PineconeException pe ? pe
-                    : new PineconeException("Pinecone request failed: " + e.getCause(), 0, false);
-        }
+    /** One request, with retries of 408, 429, 5xx and lost connections. */
+    JsonNode call(String method, String path, String query, byte[] body) {
+        return http.send("Pinecone " + method + " " + path, http.endpoint(base + path), m -> {
+            m.setHeader(Exchange.HTTP_METHOD, method);
+            m.setHeader("X-Pinecone-Api-Version", apiVersion);
+            if (query != null) {
+                m.setHeader(Exchange.HTTP_QUERY, query);
+            }
+            if (apiKey != null) {
+                m.setHeader("Api-Key", apiKey);
+            }
+            if (body != null) {
+                m.setHeader(Exchange.CONTENT_TYPE, "application/json");
+                m.setBody(body);
+            }
+        }, answer -> read(answer, path));
     }
 
-    /** One request with retries of 408, 429, 5xx and lost connections. */
-    JsonNode call(String method, String path, String query, byte[] body) {
-        for (int attempt = 0; ; attempt++) {
-            PineconeException failure;
-            Exchange ex = producer.send(base + path + endpointOptions, e -> {
-                var m = e.getMessage();
-                m.setHeader(Exchange.HTTP_METHOD, method);
-                m.setHeader("X-Pinecone-Api-Version", apiVersion);
-                if (query != null) {
-                    m.setHeader(Exchange.HTTP_QUERY, query);
-                }
-                if (apiKey != null) {
-                    m.setHeader("Api-Key", apiKey);
-                }
-                if (body != null) {
-                    m.setHeader(Exchange.CONTENT_TYPE, "application/json");
-                    m.setBody(body);
-                }
-            });
-            long delay = 0;
-            if (ex.getException() != null) {
-                failure = new PineconeException("Pinecone at " + base + " cannot be reached: " + ex.getException().getMessage(), 0, true);
-            } else {
-                int status = ex.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE, 0, Integer.class);
-                String text = ex.getMessage().getBody(String.class);
-                if (status >= 200 && status < 300) {
-                    try {
-                        return text == null || text.isBlank() ? json.createObjectNode() : json.readTree(text);
-                    } catch (IOException e) {
-                        failure = new PineconeException("Pinecone at " + base + path + " answered with something that is not JSON: "
-                                + abbreviate(text), status, true);
-                    }
-                } else {
-                    boolean retryable = status == 408 || status == 429 || status >= 500;
-                    failure = new PineconeException("Pinecone " + path + " answered " + status + ": " + message(text), status, retryable);
-                    String ra = ex.getMessage().getHeader("Retry-After", String.class);
-                    if (ra != null) {
-                        try {
-                            delay = Math.round(Double.parseDouble(ra.trim()) * 1000);
-                        } catch (NumberFormatException ignored) {
-                            delay = 0;
-                        }
-                    }
-                }
-            }
-            if (!failure.retryable() || attempt >= maxRetries) {
-                throw attempt == 0 ? failure
-                        : new PineconeException(failure.getMessage() + " (after " + (attempt + 1) + " attempts)", failure.status(), failure.retryable());
-            }
-            if (delay <= 0) {
-                // base 1 s, doubling, at most 60 s, with jitter (Pinecone's guidance)
-                double b = Math.min(1000.0 * (1L << Math.min(attempt, 6)), 60_000.0);
-                delay = Math.round(b * (0.5 + 0.5 * ThreadLocalRandom.current().nextDouble()));
-            }
-            LOG.warn("{}; retry {} of {} in {} ms", failure.getMessage(), attempt + 1, maxRetries, delay);
-            try {
-                Thread.sleep(delay);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw failure;
-            }
+    /** The JSON of a 2xx answer; otherwise a PineconeException with Pinecone's message, retryable for 408, 429, 5xx and no answer. */
+    private JsonNode read(Answer answer, String path) {
+        if (answer.failure() != null) {
+            throw new PineconeException("Pinecone at " + base + " cannot be reached: " + answer.failure().getMessage(), 0, true);
+        }
+        int status = answer.status();
+        String text = answer.text();
+        if (status < 200 || status >= 300) {
+            boolean retryable = status == 408 || status == 429 || status >= 500;
+            throw new PineconeException("Pinecone " + path + " answered " + status + ": " + message(text), status, retryable);
+        }
+        try {
+            return text.isBlank() ? json.createObjectNode() : json.readTree(text);
+        } catch (IOException e) {
+            throw new PineconeException("Pinecone at " + base + path + " answered with something that is not JSON: " + abbreviate(text), status, true);
         }
     }
 
@@ -361,11 +310,6 @@ public final class PineconeClient implements AutoCloseable {
 
     @Override
     public void close() {
-        inFlight.shutdownNow();
-        try {
-            producer.stop();
-        } catch (RuntimeException e) {
-            LOG.debug("stopping the Pinecone producer: {}", e.toString());
-        }
+        http.close();
     }
 }
