@@ -1,5 +1,7 @@
 package batchimage.embed;
 
+import batchimage.http.RetryingHttp;
+import batchimage.http.RetryingHttp.Answer;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadFeature;
@@ -11,23 +13,15 @@ import java.net.ConnectException;
 import java.net.SocketTimeoutException;
 import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
-import java.time.ZonedDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
-import org.apache.camel.ProducerTemplate;
 import org.apache.camel.http.base.HttpOperationFailedException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,20 +38,19 @@ public final class EmbeddingsClient implements AutoCloseable {
     private static final Set<String> BILLING_CODES = Set.of("insufficient_quota", "credit_balance_exhausted",
             "organization_spend_limit_exceeded", "project_spend_limit_exceeded", "organization_usage_limit_exceeded");
     private static final long MAX_SERVER_DELAY_MS = 120_000;
+    /** min(0.5 s * 2^attempt, 8 s), times a jitter of 0.75 to 1.0 (openai-python's policy). */
+    static final RetryingHttp.Backoff BACKOFF = new RetryingHttp.Backoff(500, 8000, 0.75);
 
     private final EmbeddingsConfig config;
     /** The vector size answers must have: the configured one, or learnt from the first answer when the settings leave it open (0). */
     private volatile int dimensions;
-    private final ProducerTemplate producer;
+    private final RetryingHttp http;
     private final String endpointUri;
-    private final ExecutorService inFlight;
     private final ObjectMapper json = JsonMapper.builder().enable(StreamReadFeature.USE_FAST_DOUBLE_PARSER).build();
-    private volatile long pausedUntil;
 
     private final AtomicLong calls = new AtomicLong();
     private final AtomicLong inputs = new AtomicLong();
     private final AtomicLong tokens = new AtomicLong();
-    private final AtomicLong retries = new AtomicLong();
     private final AtomicLong failures = new AtomicLong();
     private final AtomicLong truncated = new AtomicLong();
     private final AtomicLong throttled = new AtomicLong();
@@ -65,20 +58,11 @@ public final class EmbeddingsClient implements AutoCloseable {
     public EmbeddingsClient(CamelContext camel, EmbeddingsConfig config) {
         this.config = config;
         this.dimensions = config.dimensions();
-        this.producer = camel.createProducerTemplate();
-        long timeout = config.timeout().toMillis();
+        // a 429 slows every caller: the limits are per deployment, not per request
+        this.http = new RetryingHttp(camel, "embeddings-request",
+                new RetryingHttp.Policy(config.maxInFlight(), config.maxRetries(), config.timeout(), BACKOFF, true));
         // the endpoint stays the same; only the body and headers change per request
-        this.endpointUri = config.url() + (config.url().contains("?") ? "&" : "?")
-                + "throwExceptionOnFailure=false&httpClientConfigurer=#class:" + NoAutomaticRetries.class.getName()
-                + "&connectTimeout=" + Math.min(timeout, 10_000)
-                + "&responseTimeout=" + timeout + "&connectionRequestTimeout=" + timeout
-                + "&maxTotalConnections=" + Math.max(20, config.maxInFlight() * 2)
-                + "&connectionsPerRoute=" + Math.max(20, config.maxInFlight() * 2);
-        this.inFlight = Executors.newFixedThreadPool(config.maxInFlight(), r -> {
-            Thread t = new Thread(r, "embeddings-request");
-            t.setDaemon(true);
-            return t;
-        });
+        this.endpointUri = http.endpoint(config.url());
     }
 
     /** The settings as given (dimensions 0 when they leave the vector size to the model: see {@link #dimensions()}). */
@@ -96,7 +80,7 @@ public final class EmbeddingsClient implements AutoCloseable {
 
     /** Counters since start: calls, inputs, tokens, retries, failures, truncated inputs, 429s. */
     public Map<String, Long> stats() {
-        return Map.of("calls", calls.get(), "inputs", inputs.get(), "tokens", tokens.get(), "retries", retries.get(),
+        return Map.of("calls", calls.get(), "inputs", inputs.get(), "tokens", tokens.get(), "retries", http.retries(),
                 "failures", failures.get(), "truncated", truncated.get(), "throttled", throttled.get());
     }
 
@@ -105,31 +89,12 @@ public final class EmbeddingsClient implements AutoCloseable {
         if (texts.isEmpty()) {
             return List.of();
         }
-        List<List<String>> requests = pack(texts);
-        var futures = new ArrayList<Future<List<float[]>>>(requests.size());
-        for (List<String> r : requests) {
-            futures.add(inFlight.submit(() -> send(r)));
+        var requests = new ArrayList<Supplier<List<float[]>>>();
+        for (List<String> r : pack(texts)) {
+            requests.add(() -> send(r));
         }
         var out = new ArrayList<float[]>(texts.size());
-        EmbeddingsException first = null;
-        for (Future<List<float[]>> f : futures) {
-            try {
-                if (first == null) {
-                    out.addAll(f.get());
-                } else {
-                    f.cancel(true);
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new EmbeddingsException("interrupted while waiting for embeddings", 0, true, e);
-            } catch (ExecutionException e) {
-                first = e.getCause() instanceof EmbeddingsException ee ? ee
-                        : new EmbeddingsException("embeddings request failed: " + e.getCause(), 0, false, e.getCause());
-            }
-        }
-        if (first != null) {
-            throw first;
-        }
+        http.inParallel(requests).forEach(out::addAll);
         return out;
     }
 
@@ -193,44 +158,28 @@ public final class EmbeddingsClient implements AutoCloseable {
         return s.substring(0, lo);
     }
 
-    private List<float[]> send(List<String> texts) throws InterruptedException {
+    private List<float[]> send(List<String> texts) {
         byte[] body = requestBody(texts);
-        for (int attempt = 0; ; attempt++) {
-            long wait = pausedUntil - System.currentTimeMillis();
-            if (wait > 0) {
-                Thread.sleep(wait);
-            }
-            Outcome o = call(body, texts.size());
-            if (o.vectors != null) {
-                calls.incrementAndGet();
-                inputs.addAndGet(texts.size());
-                return o.vectors;
-            }
-            if (!o.error.retryable() || attempt >= config.maxRetries()) {
-                failures.incrementAndGet();
-                throw attempt == 0 ? o.error
-                        : new EmbeddingsException(o.error.getMessage() + " (after " + (attempt + 1) + " attempts)", o.error.status(),
-                        o.error.retryable(), o.error);
-            }
-            long delay = o.serverDelayMs > 0 ? o.serverDelayMs : backoff(attempt);
-            if (o.error.status() == 429) {
-                // everyone waits, not only the caller that was told to
-                pausedUntil = Math.max(pausedUntil, System.currentTimeMillis() + delay);
-            }
-            retries.incrementAndGet();
-            LOG.warn("embeddings request of {} inputs failed ({}); retry {} of {} in {} ms", texts.size(),
-                    o.error.getMessage(), attempt + 1, config.maxRetries(), delay);
-            Thread.sleep(delay);
+        List<float[]> vectors;
+        try {
+            vectors = http.send("embeddings request of " + texts.size() + " inputs", endpointUri, m -> {
+                m.setHeader(Exchange.HTTP_METHOD, "POST");
+                m.setHeader(Exchange.CONTENT_TYPE, "application/json");
+                if (config.query() != null) {
+                    m.setHeader(Exchange.HTTP_QUERY, config.query());
+                }
+                if (config.authHeader() != null) {
+                    m.setHeader(config.authHeader(), config.authValue());
+                }
+                m.setBody(body);
+            }, answer -> read(answer, texts.size()));
+        } catch (EmbeddingsException e) {
+            failures.incrementAndGet();
+            throw e;
         }
-    }
-
-    /** min(0.5 s * 2^attempt, 8 s), times a jitter of 0.75 to 1.0. */
-    static long backoff(int attempt) {
-        double base = Math.min(500.0 * (1L << Math.min(attempt, 10)), 8000.0);
-        return Math.round(base * (0.75 + 0.25 * ThreadLocalRandom.current().nextDouble()));
-    }
-
-    private record Outcome(List<float[]> vectors, EmbeddingsException error, long serverDelayMs) {
+        calls.incrementAndGet();
+        inputs.addAndGet(texts.size());
+        return vectors;
     }
 
     private byte[] requestBody(List<String> texts) {
@@ -251,46 +200,28 @@ public final class EmbeddingsClient implements AutoCloseable {
         }
     }
 
-    private Outcome call(byte[] body, int expected) {
-        Exchange ex = producer.send(endpointUri, e -> {
-            var m = e.getMessage();
-            m.setHeader(Exchange.HTTP_METHOD, "POST");
-            m.setHeader(Exchange.CONTENT_TYPE, "application/json");
-            if (config.query() != null) {
-                m.setHeader(Exchange.HTTP_QUERY, config.query());
-            }
-            if (config.authHeader() != null) {
-                m.setHeader(config.authHeader(), config.authValue());
-            }
-            m.setBody(body);
-        });
+    /** The vectors of a good answer; otherwise an EmbeddingsException saying what came back and whether to retry. */
+    private List<float[]> read(Answer answer, int expected) {
         String where = config.url();
-        if (ex.getException() != null) {
-            Throwable t = ex.getException();
+        if (answer.failure() != null) {
+            Throwable t = answer.failure();
             boolean timeout = hasCause(t, SocketTimeoutException.class) || hasCause(t, HttpTimeoutException.class)
                     || String.valueOf(t.getMessage()).toLowerCase(Locale.ROOT).contains("timeout")
                     || String.valueOf(t.getMessage()).toLowerCase(Locale.ROOT).contains("timed out");
             boolean connection = hasCause(t, ConnectException.class) || hasCause(t, IOException.class);
             if (t instanceof HttpOperationFailedException hf) {
-                return failed(hf.getStatusCode(), hf.getResponseBody(), Map.of(), where);
+                throw failed(hf.getStatusCode(), hf.getResponseBody(), new Answer(hf.getStatusCode(), null, Map.of(), null), where);
             }
             String what = timeout ? "no answer within " + config.timeout().toMillis() + " ms" : "cannot reach it: " + rootMessage(t);
-            return new Outcome(null, new EmbeddingsException("embeddings endpoint " + where + ": " + what, 0, timeout || connection, t), 0);
+            throw new EmbeddingsException("embeddings endpoint " + where + ": " + what, 0, timeout || connection, t);
         }
-        var m = ex.getMessage();
-        int status = m.getHeader(Exchange.HTTP_RESPONSE_CODE, 0, Integer.class);
-        byte[] answer = m.getBody(byte[].class);
-        if (status != 200) {
-            return failed(status, answer == null ? "" : new String(answer, StandardCharsets.UTF_8), m.getHeaders(), where);
+        if (answer.status() != 200) {
+            throw failed(answer.status(), answer.text(), answer, where);
         }
-        try {
-            return new Outcome(parse(answer, expected, where), null, 0);
-        } catch (EmbeddingsException e) {
-            return new Outcome(null, e, 0);
-        }
+        return parse(answer.body(), expected, where);
     }
 
-    private Outcome failed(int status, String body, Map<String, Object> headers, String where) {
+    private EmbeddingsException failed(int status, String body, Answer answer, String where) {
         String code = null;
         String message = body == null ? "" : body.strip();
         try {
@@ -306,7 +237,7 @@ public final class EmbeddingsClient implements AutoCloseable {
         if (message.length() > 300) {
             message = message.substring(0, 300) + "...";
         }
-        String should = header(headers, "x-should-retry");
+        String should = answer.header("x-should-retry");
         boolean billing = status == 429 && code != null && BILLING_CODES.contains(code);
         boolean retryable = !billing && (status == 408 || status == 409 || status == 429 || status >= 500);
         if ("false".equalsIgnoreCase(should)) {
@@ -317,50 +248,13 @@ public final class EmbeddingsClient implements AutoCloseable {
         if (status == 429) {
             throttled.incrementAndGet();
         }
-        long delay = serverDelay(headers);
-        if (delay > MAX_SERVER_DELAY_MS) {
+        // a server that asks for more than two minutes is not asking for a retry
+        if (answer.serverDelayMs() > MAX_SERVER_DELAY_MS) {
             retryable = false;
         }
         String text = "embeddings endpoint " + where + " answered " + status + (code == null ? "" : " " + code) + ": " + message
                 + (billing ? " (a billing limit: waiting will not help)" : "");
-        return new Outcome(null, new EmbeddingsException(text, status, retryable, null), Math.max(0, delay));
-    }
-
-    /** retry-after-ms, x-ms-retry-after-ms (ms), then Retry-After (seconds or an HTTP date); 0 when absent. */
-    static long serverDelay(Map<String, Object> headers) {
-        for (String h : new String[] {"retry-after-ms", "x-ms-retry-after-ms"}) {
-            String v = header(headers, h);
-            if (v != null) {
-                try {
-                    return Math.round(Double.parseDouble(v.trim()));
-                } catch (NumberFormatException e) {
-                    // fall through to the next header
-                }
-            }
-        }
-        String ra = header(headers, "retry-after");
-        if (ra != null) {
-            try {
-                return Math.round(Double.parseDouble(ra.trim()) * 1000);
-            } catch (NumberFormatException e) {
-                try {
-                    var when = ZonedDateTime.parse(ra.trim(), DateTimeFormatter.RFC_1123_DATE_TIME);
-                    return Math.max(0, Duration.between(ZonedDateTime.now(when.getZone()), when).toMillis());
-                } catch (RuntimeException ignored) {
-                    return 0;
-                }
-            }
-        }
-        return 0;
-    }
-
-    private static String header(Map<String, Object> headers, String name) {
-        for (var e : headers.entrySet()) {
-            if (e.getKey().equalsIgnoreCase(name) && e.getValue() != null) {
-                return e.getValue().toString();
-            }
-        }
-        return null;
+        return new EmbeddingsException(text, status, retryable, null);
     }
 
     /** Checks one vector per input matched by index, the expected dimension (the first vector's when still open), finite values. */
@@ -483,11 +377,6 @@ public final class EmbeddingsClient implements AutoCloseable {
 
     @Override
     public void close() {
-        inFlight.shutdownNow();
-        try {
-            producer.stop();
-        } catch (RuntimeException e) {
-            LOG.debug("stopping the embeddings producer: {}", e.toString());
-        }
+        http.close();
     }
 }

@@ -1,25 +1,25 @@
 package batchimage.pinecone;
 
 import batchimage.config.Settings;
+import batchimage.http.RetryingHttp;
+import batchimage.http.RetryingHttp.Answer;
 import batchimage.localindex.VectorRecord;
+import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
+import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Supplier;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
-import org.apache.camel.ProducerTemplate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,31 +37,24 @@ public final class PineconeClient implements AutoCloseable {
     /** Under Pinecone's 2 MB, leaving room for the envelope. */
     public static final int MAX_BYTES = 2 * 1024 * 1024 - 16 * 1024;
     public static final String CONTROL_PLANE = "https://api.pinecone.io";
+    /** Ids per fetch: they travel in the URL, which servers cap at a few KB. */
+    public static final int FETCH_IDS = 100;
 
-    private final ProducerTemplate producer;
+    /** Base 1 s, doubling, at most 60 s, with jitter (Pinecone's guidance, PROTOCOLS.md A.7). */
+    private static final RetryingHttp.Backoff BACKOFF = new RetryingHttp.Backoff(1000, 60_000, 0.5);
+
+    private final RetryingHttp http;
     private final String base;
     private final String apiKey;
     private final String apiVersion;
-    private final int maxRetries;
-    /** camel-http options of every request: failures are answers to read, and HttpClient does not retry on its own. */
-    private final String endpointOptions;
-    private final ExecutorService inFlight;
     private final ObjectMapper json = new ObjectMapper();
 
     public PineconeClient(CamelContext camel, String base, String apiKey, String apiVersion, int maxInFlight, int maxRetries, long timeoutMs) {
-        this.producer = camel.createProducerTemplate();
+        this.http = new RetryingHttp(camel, "pinecone-request",
+                new RetryingHttp.Policy(maxInFlight, maxRetries, Duration.ofMillis(timeoutMs), BACKOFF, false));
         this.base = base.replaceAll("/+$", "");
         this.apiKey = apiKey == null || apiKey.isBlank() ? null : apiKey;
         this.apiVersion = apiVersion;
-        this.maxRetries = maxRetries;
-        this.endpointOptions = "?throwExceptionOnFailure=false&httpClientConfigurer=#class:"
-                + batchimage.embed.NoAutomaticRetries.class.getName() + "&responseTimeout=" + timeoutMs
-                + "&connectTimeout=" + Math.min(timeoutMs, 10_000);
-        this.inFlight = Executors.newFixedThreadPool(maxInFlight, r -> {
-            Thread t = new Thread(r, "pinecone-request");
-            t.setDaemon(true);
-            return t;
-        });
     }
 
     /** From the settings: PINECONE_HOST, else the host of PINECONE_INDEX from the control plane, else the local /pinecone. */
@@ -74,11 +67,11 @@ public final class PineconeClient implements AutoCloseable {
         long timeout = s.getInt("pinecone.timeout-ms");
         String base;
         if (!host.isBlank()) {
-            base = host.startsWith("http") ? host : "https://" + host;
+            base = withScheme(host);
         } else if (!key.isBlank()) {
             var lookup = new PineconeClient(camel, s.get("pinecone.control-plane"), key, version, 1, retries, timeout);
             try {
-                base = "https://" + lookup.indexHost(s.get("pinecone.index"));
+                base = withScheme(lookup.indexHost(s.get("pinecone.index")));
             } finally {
                 lookup.close();
             }
@@ -95,9 +88,23 @@ public final class PineconeClient implements AutoCloseable {
         return base;
     }
 
+    /** Pinecone gives hosts without a scheme: https unless one is written. */
+    private static String withScheme(String host) {
+        return host.startsWith("http://") || host.startsWith("https://") ? host : "https://" + host;
+    }
+
     /** The control plane's {@code host} of an index (returned without scheme). */
     String indexHost(String index) {
-        JsonNode d = call("GET", "/indexes/" + index, null);
+        JsonNode d;
+        try {
+            d = call("GET", "/indexes/" + index, null, null);
+        } catch (PineconeException e) {
+            if (e.status() != 404) {
+                throw e;
+            }
+            throw new PineconeException("Pinecone index '" + index + "' was not found by the control plane at " + base
+                    + " (check PINECONE_INDEX and that the API key belongs to its project): " + e.getMessage(), 404, false);
+        }
         JsonNode host = d.get("host");
         if (host == null || host.asText().isBlank()) {
             throw new PineconeException("Pinecone's description of index '" + index + "' has no host: " + d, 0, false);
@@ -112,7 +119,8 @@ public final class PineconeClient implements AutoCloseable {
         int bytes = 0;
         for (VectorRecord r : records) {
             ObjectNode v = vector(r);
-            int size = v.toString().length() + 1;
+            // Pinecone's limit is on bytes: count UTF-8, not characters, and the comma after each vector
+            int size = v.toString().getBytes(StandardCharsets.UTF_8).length + 1;
             if (!current.isEmpty() && (current.size() >= MAX_VECTORS || bytes + size > MAX_BYTES)) {
                 requests.add(body(namespace, current));
                 current = new ArrayList<>();
@@ -124,13 +132,13 @@ public final class PineconeClient implements AutoCloseable {
         if (!current.isEmpty()) {
             requests.add(body(namespace, current));
         }
-        var futures = new ArrayList<Future<JsonNode>>();
+        var calls = new ArrayList<Supplier<JsonNode>>();
         for (byte[] b : requests) {
-            futures.add(inFlight.submit(() -> call("POST", "/vectors/upsert", b)));
+            calls.add(() -> call("POST", "/vectors/upsert", null, b));
         }
         int n = 0;
-        for (Future<JsonNode> f : futures) {
-            n += await(f).path("upsertedCount").asInt(0);
+        for (JsonNode answer : http.inParallel(calls)) {
+            n += answer.path("upsertedCount").asInt(0);
         }
         return n;
     }
@@ -142,8 +150,72 @@ public final class PineconeClient implements AutoCloseable {
             b.put("namespace", namespace);
             ArrayNode a = b.putArray("ids");
             ids.subList(i, Math.min(ids.size(), i + MAX_VECTORS)).forEach(a::add);
-            call("POST", "/vectors/delete", b.toString().getBytes(StandardCharsets.UTF_8));
+            call("POST", "/vectors/delete", null, b.toString().getBytes(StandardCharsets.UTF_8));
         }
+    }
+
+    /** One query match: id, score (meaning depends on the metric), metadata (empty when not asked for). */
+    public record Match(String id, double score, Map<String, Object> metadata) {
+    }
+
+    /** The topK records nearest to the vector that match the filter (a Pinecone filter, or null), most similar first, with metadata. */
+    public List<Match> query(String namespace, float[] vector, int topK, JsonNode filter) {
+        ObjectNode b = json.createObjectNode();
+        b.put("namespace", namespace);
+        b.put("topK", topK);
+        b.put("includeMetadata", true);
+        ArrayNode a = b.putArray("vector");
+        for (float f : vector) {
+            a.add(f);
+        }
+        if (filter != null && !filter.isEmpty()) {
+            b.set("filter", filter);
+        }
+        var out = new ArrayList<Match>();
+        for (JsonNode m : call("POST", "/query", null, b.toString().getBytes(StandardCharsets.UTF_8)).path("matches")) {
+            out.add(new Match(m.path("id").asText(), m.path("score").asDouble(), metadata(m)));
+        }
+        return out;
+    }
+
+    /** The records with these ids that exist, by id; ids are asked for in requests of at most FETCH_IDS (they go in the URL). */
+    public Map<String, VectorRecord> fetch(String namespace, List<String> ids) {
+        var out = new LinkedHashMap<String, VectorRecord>();
+        for (int i = 0; i < ids.size(); i += FETCH_IDS) {
+            var q = new StringBuilder("namespace=").append(encode(namespace));
+            ids.subList(i, Math.min(ids.size(), i + FETCH_IDS)).forEach(id -> q.append("&ids=").append(encode(id)));
+            call("GET", "/vectors/fetch", q.toString(), null).path("vectors").forEach(v -> {
+                float[] values = new float[v.path("values").size()];
+                for (int k = 0; k < values.length; k++) {
+                    values[k] = v.path("values").get(k).floatValue();
+                }
+                out.put(v.path("id").asText(), new VectorRecord(v.path("id").asText(), values, metadata(v)));
+            });
+        }
+        return out;
+    }
+
+    /** Every id in the namespace that starts with prefix (empty: all), in Pinecone's order, following the pages. */
+    public List<String> list(String namespace, String prefix) {
+        var out = new ArrayList<String>();
+        String token = null;
+        do {
+            String q = "namespace=" + encode(namespace) + (prefix.isEmpty() ? "" : "&prefix=" + encode(prefix))
+                    + (token == null ? "" : "&paginationToken=" + encode(token));
+            JsonNode page = call("GET", "/vectors/list", q, null);
+            page.path("vectors").forEach(v -> out.add(v.path("id").asText()));
+            token = page.path("pagination").path("next").asText(null);
+        } while (token != null && !token.isEmpty());
+        return out;
+    }
+
+    private Map<String, Object> metadata(JsonNode holder) {
+        JsonNode m = holder.path("metadata");
+        return m.isObject() ? json.convertValue(m, new TypeReference<Map<String, Object>>() { }) : Map.of();
+    }
+
+    private static String encode(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8);
     }
 
     /** Vector counts per namespace and the index dimension. */
@@ -151,7 +223,7 @@ public final class PineconeClient implements AutoCloseable {
     }
 
     public Stats stats() {
-        JsonNode d = call("POST", "/describe_index_stats", "{}".getBytes(StandardCharsets.UTF_8));
+        JsonNode d = call("POST", "/describe_index_stats", null, "{}".getBytes(StandardCharsets.UTF_8));
         var counts = new LinkedHashMap<String, Long>();
         d.path("namespaces").fields().forEachRemaining(e -> counts.put(e.getKey(), e.getValue().path("vectorCount").asLong(0)));
         return new Stats(counts, d.path("dimension").asInt(0));
@@ -177,75 +249,39 @@ public final class PineconeClient implements AutoCloseable {
         return b.toString().getBytes(StandardCharsets.UTF_8);
     }
 
-    private static JsonNode await(Future<JsonNode> f) {
-        try {
-            return f.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new PineconeException("interrupted while waiting for Pinecone", 0, true);
-        } catch (ExecutionException e) {
-            throw e.getCause() instanceof PineconeException pe ? pe
-                    : new PineconeException("Pinecone request failed: " + e.getCause(), 0, false);
-        }
+    /** One request, with retries of 408, 429, 5xx and lost connections. */
+    JsonNode call(String method, String path, String query, byte[] body) {
+        return http.send("Pinecone " + method + " " + path, http.endpoint(base + path), m -> {
+            m.setHeader(Exchange.HTTP_METHOD, method);
+            m.setHeader("X-Pinecone-Api-Version", apiVersion);
+            if (query != null) {
+                m.setHeader(Exchange.HTTP_QUERY, query);
+            }
+            if (apiKey != null) {
+                m.setHeader("Api-Key", apiKey);
+            }
+            if (body != null) {
+                m.setHeader(Exchange.CONTENT_TYPE, "application/json");
+                m.setBody(body);
+            }
+        }, answer -> read(answer, path));
     }
 
-    /** One request with retries of 408, 429, 5xx and lost connections. */
-    JsonNode call(String method, String path, byte[] body) {
-        for (int attempt = 0; ; attempt++) {
-            PineconeException failure;
-            Exchange ex = producer.send(base + path + endpointOptions, e -> {
-                var m = e.getMessage();
-                m.setHeader(Exchange.HTTP_METHOD, method);
-                m.setHeader("X-Pinecone-Api-Version", apiVersion);
-                if (apiKey != null) {
-                    m.setHeader("Api-Key", apiKey);
-                }
-                if (body != null) {
-                    m.setHeader(Exchange.CONTENT_TYPE, "application/json");
-                    m.setBody(body);
-                }
-            });
-            long delay = 0;
-            if (ex.getException() != null) {
-                failure = new PineconeException("Pinecone at " + base + " cannot be reached: " + ex.getException().getMessage(), 0, true);
-            } else {
-                int status = ex.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE, 0, Integer.class);
-                String text = ex.getMessage().getBody(String.class);
-                if (status >= 200 && status < 300) {
-                    try {
-                        return text == null || text.isBlank() ? json.createObjectNode() : json.readTree(text);
-                    } catch (IOException e) {
-                        failure = new PineconeException("Pinecone at " + base + path + " answered with something that is not JSON: "
-                                + abbreviate(text), status, true);
-                    }
-                } else {
-                    boolean retryable = status == 408 || status == 429 || status >= 500;
-                    failure = new PineconeException("Pinecone " + path + " answered " + status + ": " + message(text), status, retryable);
-                    String ra = ex.getMessage().getHeader("Retry-After", String.class);
-                    if (ra != null) {
-                        try {
-                            delay = Math.round(Double.parseDouble(ra.trim()) * 1000);
-                        } catch (NumberFormatException ignored) {
-                            delay = 0;
-                        }
-                    }
-                }
-            }
-            if (!failure.retryable() || attempt >= maxRetries) {
-                throw failure;
-            }
-            if (delay <= 0) {
-                // base 1 s, doubling, at most 60 s, with jitter (Pinecone's guidance)
-                double b = Math.min(1000.0 * (1L << Math.min(attempt, 6)), 60_000.0);
-                delay = Math.round(b * (0.5 + 0.5 * ThreadLocalRandom.current().nextDouble()));
-            }
-            LOG.warn("{}; retry {} of {} in {} ms", failure.getMessage(), attempt + 1, maxRetries, delay);
-            try {
-                Thread.sleep(delay);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw failure;
-            }
+    /** The JSON of a 2xx answer; otherwise a PineconeException with Pinecone's message, retryable for 408, 429, 5xx and no answer. */
+    private JsonNode read(Answer answer, String path) {
+        if (answer.failure() != null) {
+            throw new PineconeException("Pinecone at " + base + " cannot be reached: " + answer.failure().getMessage(), 0, true);
+        }
+        int status = answer.status();
+        String text = answer.text();
+        if (status < 200 || status >= 300) {
+            boolean retryable = status == 408 || status == 429 || status >= 500;
+            throw new PineconeException("Pinecone " + path + " answered " + status + ": " + message(text), status, retryable);
+        }
+        try {
+            return text.isBlank() ? json.createObjectNode() : json.readTree(text);
+        } catch (IOException e) {
+            throw new PineconeException("Pinecone at " + base + path + " answered with something that is not JSON: " + abbreviate(text), status, true);
         }
     }
 
@@ -274,11 +310,6 @@ public final class PineconeClient implements AutoCloseable {
 
     @Override
     public void close() {
-        inFlight.shutdownNow();
-        try {
-            producer.stop();
-        } catch (RuntimeException e) {
-            LOG.debug("stopping the Pinecone producer: {}", e.toString());
-        }
+        http.close();
     }
 }

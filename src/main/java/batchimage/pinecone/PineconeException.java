@@ -1,7 +1,9 @@
 package batchimage.pinecone;
 
+import batchimage.http.RetryingHttp;
+
 /** A Pinecone request that failed for good, with the status and Pinecone's message. */
-public final class PineconeException extends RuntimeException {
+public final class PineconeException extends RuntimeException implements RetryingHttp.Failure {
 
     private final int status;
     private final boolean retryable;
@@ -12,10 +14,17 @@ public final class PineconeException extends RuntimeException {
         this.retryable = retryable;
     }
 
+    @Override
+    public PineconeException afterAttempts(int attempts) {
+        return new PineconeException(getMessage() + " (after " + attempts + " attempts)", status, retryable);
+    }
+
+    @Override
     public int status() {
         return status;
     }
 
+    @Override
     public boolean retryable() {
         return retryable;
     }

@@ -56,8 +56,8 @@ class EmbeddingsPackingTest {
 
     @Test
     void backoffGrowsToEightSecondsWithJitter() {
-        assertThat(EmbeddingsClient.backoff(0)).isBetween(375L, 500L);
-        assertThat(EmbeddingsClient.backoff(2)).isBetween(1500L, 2000L);
-        assertThat(EmbeddingsClient.backoff(10)).isBetween(6000L, 8000L);
+        assertThat(EmbeddingsClient.BACKOFF.delay(0)).isBetween(375L, 500L);
+        assertThat(EmbeddingsClient.BACKOFF.delay(2)).isBetween(1500L, 2000L);
+        assertThat(EmbeddingsClient.BACKOFF.delay(10)).isBetween(6000L, 8000L);
     }
 }

@@ -1,11 +1,11 @@
-package batchimage.embed;
+package batchimage.http;
 
 import org.apache.camel.component.http.HttpClientConfigurer;
 import org.apache.hc.client5.http.impl.classic.HttpClientBuilder;
 
 /**
- * Apache HttpClient retries 429 and 503 on its own by default; the embeddings client retries itself
- * (counting, pacing every caller, knowing billing 429s), so the HTTP client must not.
+ * Apache HttpClient retries 429 and 503 on its own by default; {@link RetryingHttp} retries itself
+ * (counting, honouring the server's delay, knowing which failures waiting cannot fix), so the HTTP client must not.
  */
 public final class NoAutomaticRetries implements HttpClientConfigurer {
 
