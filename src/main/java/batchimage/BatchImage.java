@@ -1,6 +1,7 @@
 package batchimage;
 
 import batchimage.config.Settings;
+import batchimage.index.Indexer;
 import batchimage.embed.EmbeddingsApi;
 import batchimage.embed.EmbeddingsConfig;
 import batchimage.localindex.LocalPinecone;
@@ -263,12 +264,18 @@ public final class BatchImage implements AutoCloseable {
         if (reloader != null) {
             reloader.close();
         }
+        Indexer indexer = null;
         try {
             if (main.isStarted() || main.isStarting()) {
+                indexer = main.getCamelContext().getRegistry().lookupByNameAndType("indexer", Indexer.class);
                 main.stop();
             }
         } catch (RuntimeException e) {
             LOG.warn("stopping Camel: {}", e.toString());
+        }
+        if (indexer != null) {
+            // after the routes: its claims go back to the other processes at once
+            indexer.close();
         }
         if (localIndex != null) {
             localIndex.close();

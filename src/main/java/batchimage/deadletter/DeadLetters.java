@@ -54,7 +54,9 @@ public final class DeadLetters {
         } else if (body != null) {
             raw.put("body", body.toString().length() > 2000 ? body.toString().substring(0, 2000) : body.toString());
         }
-        String stage = namespace != null ? "index-" + namespace : route == null ? "unknown" : route;
+        // a route may name its stage (the index workers' route is the 'index' stage)
+        String named = exchange.getProperty("stage", String.class);
+        String stage = namespace != null ? "index-" + namespace : named != null ? named : route == null ? "unknown" : route;
         try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(INSERT)) {
             ps.setString(1, stage);
             ps.setString(2, null);

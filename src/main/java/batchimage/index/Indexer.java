@@ -20,7 +20,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
@@ -32,7 +36,7 @@ import org.slf4j.LoggerFactory;
  * namespace the fingerprint that was indexed. A record whose fingerprint for a namespace equals the one
  * last indexed is not embedded again.
  */
-public final class Indexer {
+public final class Indexer implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Indexer.class);
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -40,7 +44,7 @@ public final class Indexer {
     public static final int MAX_ATTEMPTS = 8;
 
     private static final String CLAIM = """
-            UPDATE image_library t SET index_state = 'indexing', claimed_at = ?
+            UPDATE image_library t SET index_state = 'indexing', claimed_at = ?, claimed_by = ?
             WHERE t.id IN (
                 SELECT id FROM image_library
                 WHERE index_state = 'pending' AND status = 'active'
@@ -58,14 +62,25 @@ public final class Indexer {
                 index_attempts = CASE WHEN ? THEN 0 ELSE index_attempts + 1 END,
                 next_attempt_at = CASE WHEN ? THEN NULL ELSE now() + make_interval(secs => least(3600, 5 * power(2, index_attempts))) END,
                 indexed_at = CASE WHEN ? THEN now() ELSE indexed_at END,
-                claimed_at = NULL
+                claimed_at = NULL, claimed_by = NULL
             WHERE id = ?::uuid AND index_state = 'indexing' AND claimed_at = ?
             """;
 
+    /** Claims older than the limit whose process no longer renews its row in index_worker (never this process's). */
     private static final String RELEASE_STALE = """
-            UPDATE image_library SET index_state = 'pending', claimed_at = NULL
+            UPDATE image_library t SET index_state = 'pending', claimed_at = NULL, claimed_by = NULL
             WHERE index_state = 'indexing' AND claimed_at < now() - make_interval(secs => ?)
+              AND claimed_by IS DISTINCT FROM ?
+              AND NOT EXISTS (SELECT 1 FROM index_worker w
+                              WHERE w.worker = t.claimed_by AND w.seen_at >= now() - make_interval(secs => ?))
             """;
+
+    private static final String HEARTBEAT = """
+            INSERT INTO index_worker (worker, seen_at) VALUES (?, now())
+            ON CONFLICT (worker) DO UPDATE SET seen_at = now()
+            """;
+
+    private static final String FORGET_WORKERS = "DELETE FROM index_worker WHERE seen_at < now() - interval '1 day'";
 
     private final DataSource dataSource;
     private final EmbeddingsClient embeddings;
@@ -73,6 +88,13 @@ public final class Indexer {
     private final int staleSeconds;
     private final DimensionCheck dimensions;
     private final Map<String, Map<String, AtomicLong>> counts = new ConcurrentHashMap<>();
+    /** This process, as its claims name it. */
+    private final String worker = ProcessHandle.current().pid() + "@" + hostName() + "/" + UUID.randomUUID().toString().substring(0, 8);
+    private final ScheduledExecutorService heartbeat = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "index-heartbeat");
+        t.setDaemon(true);
+        return t;
+    });
 
     public Indexer(DataSource dataSource, EmbeddingsClient embeddings, PineconeClient pinecone, int staleSeconds, DimensionCheck dimensions) {
         this.dataSource = dataSource;
@@ -80,6 +102,49 @@ public final class Indexer {
         this.pinecone = pinecone;
         this.staleSeconds = staleSeconds;
         this.dimensions = dimensions;
+        // renewed three times per stale period: a live process's claims are never taken from it, however slow its batch
+        long every = Math.max(1000L, staleSeconds * 1000L / 3);
+        heartbeat.scheduleWithFixedDelay(this::beat, 0, every, TimeUnit.MILLISECONDS);
+    }
+
+    private static String hostName() {
+        try {
+            return java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.io.IOException e) {
+            return "localhost";
+        }
+    }
+
+    private static final String LET_GO = """
+            UPDATE image_library SET index_state = 'pending', claimed_at = NULL, claimed_by = NULL
+            WHERE claimed_by = ? AND index_state = 'indexing'
+            """;
+
+    /** Stops renewing; what this process still has claimed is pending again, for the others. */
+    @Override
+    public void close() {
+        heartbeat.shutdownNow();
+        try (Connection c = dataSource.getConnection(); PreparedStatement let = c.prepareStatement(LET_GO);
+             PreparedStatement gone = c.prepareStatement("DELETE FROM index_worker WHERE worker = ?")) {
+            let.setString(1, worker);
+            let.executeUpdate();
+            gone.setString(1, worker);
+            gone.executeUpdate();
+        } catch (SQLException | RuntimeException e) {
+            LOG.debug("cannot give back this process's claims at close: {}", e.getMessage());
+        }
+    }
+
+    /** Tells the other processes that this one is alive (its claims stay its own). */
+    void beat() {
+        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(HEARTBEAT);
+             PreparedStatement forget = c.prepareStatement(FORGET_WORKERS)) {
+            ps.setString(1, worker);
+            ps.executeUpdate();
+            forget.executeUpdate();
+        } catch (SQLException | RuntimeException e) {
+            LOG.warn("cannot renew this process's claims on records being indexed: {}", e.getMessage());
+        }
     }
 
     /**
@@ -125,10 +190,12 @@ public final class Indexer {
         return dimensions.agree() ? null : dimensions.problem();
     }
 
-    /** Claims of a process that died are given back after {@code index.stale-claim-seconds}. */
+    /** Claims of a process that stopped (its row in index_worker not renewed) are given back after {@code index.stale-claim-seconds}. */
     public int releaseStale() throws SQLException {
         try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(RELEASE_STALE)) {
             ps.setInt(1, staleSeconds);
+            ps.setString(2, worker);
+            ps.setInt(3, staleSeconds);
             int n = ps.executeUpdate();
             if (n > 0) {
                 LOG.info("{} records claimed by a process that stopped are pending again", n);
@@ -142,7 +209,8 @@ public final class Indexer {
         var items = new ArrayList<IndexBatch.Item>();
         try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(CLAIM)) {
             ps.setObject(1, now);
-            ps.setInt(2, size);
+            ps.setString(2, worker);
+            ps.setInt(3, size);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     items.add(item(rs));

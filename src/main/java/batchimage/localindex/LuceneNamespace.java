@@ -5,14 +5,20 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
+import org.apache.lucene.codecs.KnnVectorsFormat;
+import org.apache.lucene.codecs.lucene912.Lucene912Codec;
+import org.apache.lucene.codecs.lucene99.Lucene99HnswVectorsFormat;
 import org.apache.lucene.document.Document;
 import org.apache.lucene.document.DoublePoint;
 import org.apache.lucene.document.Field;
@@ -20,11 +26,11 @@ import org.apache.lucene.document.KnnFloatVectorField;
 import org.apache.lucene.document.SortedDocValuesField;
 import org.apache.lucene.document.StoredField;
 import org.apache.lucene.document.StringField;
-import org.apache.lucene.index.FloatVectorValues;
+import org.apache.lucene.index.DocValues;
 import org.apache.lucene.index.IndexWriter;
-import org.apache.lucene.index.IndexWriterConfig;
-import org.apache.lucene.index.LeafReaderContext;
 import org.apache.lucene.index.ReaderUtil;
+import org.apache.lucene.index.SortedDocValues;
+import org.apache.lucene.index.IndexWriterConfig;
 import org.apache.lucene.index.Term;
 import org.apache.lucene.index.VectorSimilarityFunction;
 import org.apache.lucene.search.BooleanClause.Occur;
@@ -42,6 +48,10 @@ import org.apache.lucene.search.TermInSetQuery;
 import org.apache.lucene.search.TermQuery;
 import org.apache.lucene.search.TermRangeQuery;
 import org.apache.lucene.search.TopDocs;
+import org.apache.lucene.search.TotalHits;
+import org.apache.lucene.search.knn.KnnCollectorManager;
+import org.apache.lucene.util.Bits;
+import org.apache.lucene.index.LeafReaderContext;
 import org.apache.lucene.store.FSDirectory;
 import org.apache.lucene.util.BytesRef;
 import org.slf4j.Logger;
@@ -63,12 +73,22 @@ public final class LuceneNamespace implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LuceneNamespace.class);
     private static final String ID = "id";
     private static final String ID_SORT = "id_sort";
-    private static final String VECTOR = "vector";
+    /** The vector scaled to unit length: Lucene's dot product on it is the cosine, at a third of the work. */
+    private static final String VECTOR = "unit_vector";
+    /** The vector as upserted, for fetch and includeValues. */
+    private static final String VALUES = "values";
     private static final String META = "metadata";
     private static final String KEYS = "_keys";
     private static final ObjectMapper JSON = new ObjectMapper();
-    /** Unfiltered queries search the graph for at least this many candidates (HNSW's ef), then cut to topK. */
+    /** Queries search the graph for at least this many candidates (HNSW's ef), then cut to topK: recall. */
     private static final int MIN_CANDIDATES = 100;
+    /**
+     * The HNSW graph: neighbours per node (Lucene's default) and the candidates considered when a vector
+     * is inserted (half Lucene's 100: inserting costs half as much, at 0.998 recall@10 on
+     * bench/local-index.sh's data; bench/results/local-index.md).
+     */
+    private static final int MAX_CONNECTIONS = 16;
+    private static final int BEAM_WIDTH = 50;
     /** Records per write-ahead log entry. */
     private static final int LOG_CHUNK = 1000;
     /** Commit once the namespace has had no write for this long, or its log holds this much. */
@@ -91,7 +111,13 @@ public final class LuceneNamespace implements AutoCloseable {
         this.name = name;
         try {
             var config = new IndexWriterConfig().setOpenMode(IndexWriterConfig.OpenMode.CREATE_OR_APPEND)
-                    .setRAMBufferSizeMB(ramBufferMb());
+                    .setRAMBufferSizeMB(ramBufferMb())
+                    .setCodec(new Lucene912Codec() {
+                        @Override
+                        public KnnVectorsFormat getKnnVectorsFormatForField(String field) {
+                            return new Lucene99HnswVectorsFormat(MAX_CONNECTIONS, BEAM_WIDTH);
+                        }
+                    });
             this.writer = new IndexWriter(FSDirectory.open(dir), config);
             this.log = new WriteAheadLog(dir);
             int replayed = log.replayLeftOver(this::apply);
@@ -233,7 +259,8 @@ public final class LuceneNamespace implements AutoCloseable {
         var d = new Document();
         d.add(new StringField(ID, r.id(), Field.Store.YES));
         d.add(new SortedDocValuesField(ID_SORT, new BytesRef(r.id())));
-        d.add(new KnnFloatVectorField(VECTOR, r.values(), VectorSimilarityFunction.COSINE));
+        d.add(new KnnFloatVectorField(VECTOR, unit(r.values()), VectorSimilarityFunction.DOT_PRODUCT));
+        d.add(new StoredField(VALUES, toBytes(r.values())));
         try {
             d.add(new StoredField(META, JSON.writeValueAsString(r.metadata())));
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
@@ -283,18 +310,18 @@ public final class LuceneNamespace implements AutoCloseable {
 
     public List<Match> query(float[] vector, int topK, Filter filter, boolean includeValues, boolean includeMetadata) {
         return read(s -> {
-            // the graph is searched for at least 100 candidates (HNSW's ef), then cut to topK: recall, not just speed
             int candidates = Math.max(topK, MIN_CANDIDATES);
-            Query q = new KnnFloatVectorQuery(VECTOR, vector, candidates, filter == null ? null : LuceneFilters.toQuery(filter));
+            Query q = filter == null ? new KnnFloatVectorQuery(VECTOR, unit(vector), candidates)
+                    : new FilteredKnn(unit(vector), candidates, LuceneFilters.toQuery(filter));
             TopDocs top = s.search(q, topK);
             var out = new ArrayList<Match>(Math.min(topK, top.scoreDocs.length));
             var stored = s.storedFields();
             for (ScoreDoc sd : top.scoreDocs) {
-                Document d = stored.document(sd.doc);
-                // Lucene's cosine score is (1 + cos) / 2
+                // Lucene's dot-product score of unit vectors is (1 + cos) / 2
                 double cos = Math.max(-1.0, Math.min(1.0, 2.0 * sd.score - 1.0));
-                out.add(new Match(d.get(ID), cos, includeValues ? values(s, sd.doc) : null,
-                        includeMetadata ? metadata(d) : null));
+                // the id from doc values: loading stored fields means decompressing a block per hit
+                out.add(new Match(id(s, sd.doc), cos, includeValues ? values(s, sd.doc) : null,
+                        includeMetadata ? metadata(stored.document(sd.doc, Set.of(META))) : null));
             }
             return out;
         });
@@ -328,9 +355,8 @@ public final class LuceneNamespace implements AutoCloseable {
             }
             TopDocs top = s.search(b.build(), limit, new Sort(new SortField(ID_SORT, SortField.Type.STRING)));
             var out = new ArrayList<String>(top.scoreDocs.length);
-            var stored = s.storedFields();
             for (ScoreDoc sd : top.scoreDocs) {
-                out.add(stored.document(sd.doc).get(ID));
+                out.add(id(s, sd.doc));
             }
             return out;
         });
@@ -360,9 +386,8 @@ public final class LuceneNamespace implements AutoCloseable {
         return read(s -> {
             TopDocs top = s.search(filter == null ? new MatchAllDocsQuery() : LuceneFilters.toQuery(filter), Math.max(1, max));
             var out = new ArrayList<String>();
-            var stored = s.storedFields();
             for (ScoreDoc sd : top.scoreDocs) {
-                out.add(stored.document(sd.doc).get(ID));
+                out.add(id(s, sd.doc));
             }
             return out;
         });
@@ -373,16 +398,50 @@ public final class LuceneNamespace implements AutoCloseable {
         return m == null ? Map.of() : JSON.readValue(m, new TypeReference<LinkedHashMap<String, Object>>() { });
     }
 
-    /** The vector of a document, as upserted (Lucene keeps the raw values beside the graph). */
-    private float[] values(IndexSearcher s, int doc) throws IOException {
+    /** The id of a document, from its doc values. */
+    private String id(IndexSearcher s, int doc) throws IOException {
         var leaves = s.getIndexReader().leaves();
         LeafReaderContext leaf = leaves.get(ReaderUtil.subIndex(doc, leaves));
-        FloatVectorValues v = leaf.reader().getFloatVectorValues(VECTOR);
-        int local = doc - leaf.docBase;
-        if (v == null || v.advance(local) != local) {
+        SortedDocValues ids = DocValues.getSorted(leaf.reader(), ID_SORT);
+        if (!ids.advanceExact(doc - leaf.docBase)) {
+            throw new IllegalStateException("document " + doc + " of namespace '" + name + "' has no id");
+        }
+        return ids.lookupOrd(ids.ordValue()).utf8ToString();
+    }
+
+    /** The vector of a document, as upserted. */
+    private float[] values(IndexSearcher s, int doc) throws IOException {
+        BytesRef b = s.storedFields().document(doc, Set.of(VALUES)).getBinaryValue(VALUES);
+        if (b == null) {
             throw new IllegalStateException("document " + doc + " of namespace '" + name + "' has no vector");
         }
-        return v.vectorValue().clone();
+        var bb = ByteBuffer.wrap(b.bytes, b.offset, b.length).order(ByteOrder.LITTLE_ENDIAN);
+        float[] v = new float[b.length / 4];
+        bb.asFloatBuffer().get(v);
+        return v;
+    }
+
+    private static byte[] toBytes(float[] v) {
+        var bb = ByteBuffer.allocate(v.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+        bb.asFloatBuffer().put(v);
+        return bb.array();
+    }
+
+    /** The vector scaled to length 1 (an all-zero vector, which upserts refuse, stays as it is). */
+    static float[] unit(float[] v) {
+        double sum = 0;
+        for (float x : v) {
+            sum += (double) x * x;
+        }
+        if (sum == 0) {
+            return v.clone();
+        }
+        float scale = (float) (1 / Math.sqrt(sum));
+        float[] out = new float[v.length];
+        for (int i = 0; i < v.length; i++) {
+            out[i] = v[i] * scale;
+        }
+        return out;
     }
 
     @Override
@@ -395,6 +454,30 @@ public final class LuceneNamespace implements AutoCloseable {
             writer.close();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Filtered kNN that compares every matching vector of a segment outright when few enough match:
+     * cheaper there than walking the graph past the non-matching ones, and exact.
+     */
+    private static final class FilteredKnn extends KnnFloatVectorQuery {
+        /** About 6 ms of comparisons on this project's 2-core reference machine. */
+        static final int EXACT_MAX = 20_000;
+
+        FilteredKnn(float[] target, int k, Query filter) {
+            super(VECTOR, target, k, filter);
+        }
+
+        @Override
+        protected TopDocs approximateSearch(LeafReaderContext context, Bits acceptDocs, int visitedLimit, KnnCollectorManager collectors)
+                throws IOException {
+            // Lucene passes the number of matching documents in the segment, plus one
+            if (visitedLimit - 1 <= EXACT_MAX) {
+                // an incomplete answer: Lucene then searches the matching documents exactly
+                return new TopDocs(new TotalHits(0, TotalHits.Relation.GREATER_THAN_OR_EQUAL_TO), new ScoreDoc[0]);
+            }
+            return super.approximateSearch(context, acceptDocs, visitedLimit, collectors);
         }
     }
 

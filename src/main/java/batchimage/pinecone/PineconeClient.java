@@ -6,7 +6,10 @@ import batchimage.http.RetryingHttp.Answer;
 import batchimage.localindex.VectorRecord;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.StreamWriteFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
@@ -47,7 +50,9 @@ public final class PineconeClient implements AutoCloseable {
     private final String base;
     private final String apiKey;
     private final String apiVersion;
-    private final ObjectMapper json = new ObjectMapper();
+    /** Vectors are mostly numbers: Jackson's fast float writer and parser. */
+    private final ObjectMapper json = JsonMapper.builder().enable(StreamWriteFeature.USE_FAST_DOUBLE_WRITER)
+            .enable(StreamReadFeature.USE_FAST_DOUBLE_PARSER).build();
 
     public PineconeClient(CamelContext camel, String base, String apiKey, String apiVersion, int maxInFlight, int maxRetries, long timeoutMs) {
         this.http = new RetryingHttp(camel, "pinecone-request",
@@ -115,12 +120,12 @@ public final class PineconeClient implements AutoCloseable {
     /** Upserts records, split to respect both 1000 vectors and 2 MB per request; returns how many were upserted. */
     public int upsert(String namespace, List<VectorRecord> records) {
         var requests = new ArrayList<byte[]>();
-        var current = new ArrayList<ObjectNode>();
+        var current = new ArrayList<byte[]>();
         int bytes = 0;
         for (VectorRecord r : records) {
-            ObjectNode v = vector(r);
-            // Pinecone's limit is on bytes: count UTF-8, not characters, and the comma after each vector
-            int size = v.toString().getBytes(StandardCharsets.UTF_8).length + 1;
+            byte[] v = write(vector(r));
+            // Pinecone's limit is on bytes (UTF-8), the comma after each vector included
+            int size = v.length + 1;
             if (!current.isEmpty() && (current.size() >= MAX_VECTORS || bytes + size > MAX_BYTES)) {
                 requests.add(body(namespace, current));
                 current = new ArrayList<>();
@@ -242,11 +247,27 @@ public final class PineconeClient implements AutoCloseable {
         return v;
     }
 
-    private byte[] body(String namespace, List<ObjectNode> vectors) {
-        ObjectNode b = json.createObjectNode();
-        b.put("namespace", namespace);
-        b.putArray("vectors").addAll(vectors);
-        return b.toString().getBytes(StandardCharsets.UTF_8);
+    /** An upsert request of vectors already written as JSON: each is written once, to measure and to send. */
+    private byte[] body(String namespace, List<byte[]> vectors) {
+        var out = new java.io.ByteArrayOutputStream(MAX_BYTES / 4);
+        out.writeBytes(("{\"namespace\":" + new String(write(json.getNodeFactory().textNode(namespace)), StandardCharsets.UTF_8)
+                + ",\"vectors\":[").getBytes(StandardCharsets.UTF_8));
+        for (int i = 0; i < vectors.size(); i++) {
+            if (i > 0) {
+                out.write(',');
+            }
+            out.writeBytes(vectors.get(i));
+        }
+        out.writeBytes("]}".getBytes(StandardCharsets.UTF_8));
+        return out.toByteArray();
+    }
+
+    private byte[] write(JsonNode n) {
+        try {
+            return json.writeValueAsBytes(n);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** One request, with retries of 408, 429, 5xx and lost connections. */
