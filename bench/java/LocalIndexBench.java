@@ -37,24 +37,12 @@ public final class LocalIndexBench {
         float[][] vectors = new float[n][];
         boolean[] target = new boolean[n];
         for (int i = 0; i < n; i++) {
-            float[] c = centroids[rnd.nextInt(centroids.length)];
-            float[] noise = gauss(rnd, 0.08);
-            float[] v = new float[DIM];
-            for (int j = 0; j < DIM; j++) {
-                v[j] = c[j] + noise[j];
-            }
-            vectors[i] = unit(v);
+            vectors[i] = nearCentroid(rnd, centroids);
             target[i] = rnd.nextDouble() < 0.15;
         }
         float[][] queryVectors = new float[queries + 50][];
         for (int q = 0; q < queryVectors.length; q++) {
-            float[] c = centroids[rnd.nextInt(centroids.length)];
-            float[] noise = gauss(rnd, 0.08);
-            float[] v = new float[DIM];
-            for (int j = 0; j < DIM; j++) {
-                v[j] = c[j] + noise[j];
-            }
-            queryVectors[q] = unit(v);
+            queryVectors[q] = nearCentroid(rnd, centroids);
         }
         var filterJson = "{\"sub_theme\": \"TARGET\"}";
         if (url != null) {
@@ -166,6 +154,17 @@ public final class LocalIndexBench {
             out.add(b);
         }
         return out;
+    }
+
+    /** A unit vector near a random centroid (as embeddings of similar prompts lie near each other). */
+    static float[] nearCentroid(Random rnd, float[][] centroids) {
+        float[] c = centroids[rnd.nextInt(centroids.length)];
+        float[] noise = gauss(rnd, 0.08);
+        float[] v = new float[DIM];
+        for (int j = 0; j < DIM; j++) {
+            v[j] = c[j] + noise[j];
+        }
+        return unit(v);
     }
 
     static float[] gauss(Random r, double sd) {

@@ -67,6 +67,10 @@ import org.slf4j.LoggerFactory;
  * delete by filter and on close. That keeps the index in few, large segments (a query searches one HNSW
  * graph per segment) and spares the merges that a commit per request causes. Readers see every
  * acknowledged write: a read after a write first refreshes the near-real-time searcher.
+ *
+ * <p>Vectors are kept scaled to unit length, so that Lucene's dot product is the cosine (a third of the
+ * arithmetic of its cosine), beside the values as upserted. A filter that matches at most
+ * {@link FilteredKnn#EXACT_MAX} documents of a segment is answered by comparing all of them.
  */
 public final class LuceneNamespace implements AutoCloseable {
 
@@ -202,7 +206,12 @@ public final class LuceneNamespace implements AutoCloseable {
         try {
             if (e instanceof WriteAheadLog.Upsert u) {
                 for (VectorRecord r : u.records()) {
-                    writer.updateDocument(new Term(ID, r.id()), document(r));
+                    try {
+                        writer.updateDocument(new Term(ID, r.id()), document(r));
+                    } catch (IllegalArgumentException refused) {
+                        // Lucene refused it when it was first written too (so it was never acknowledged): the rest still counts
+                        LOG.warn("namespace '{}': logged vector '{}' not applied again: {}", name, r.id(), refused.getMessage());
+                    }
                 }
             } else {
                 deleteIds(((WriteAheadLog.Delete) e).ids());
