@@ -1,31 +1,16 @@
 package batchimage.pinecone;
 
-import batchimage.http.RetryingHttp;
+import batchimage.http.HttpFailure;
 
 /** A Pinecone request that failed for good, with the status and Pinecone's message. */
-public final class PineconeException extends RuntimeException implements RetryingHttp.Failure {
-
-    private final int status;
-    private final boolean retryable;
+public final class PineconeException extends HttpFailure {
 
     public PineconeException(String message, int status, boolean retryable) {
-        super(message);
-        this.status = status;
-        this.retryable = retryable;
+        super(message, status, retryable, null);
     }
 
     @Override
     public PineconeException afterAttempts(int attempts) {
-        return new PineconeException(getMessage() + " (after " + attempts + " attempts)", status, retryable);
-    }
-
-    @Override
-    public int status() {
-        return status;
-    }
-
-    @Override
-    public boolean retryable() {
-        return retryable;
+        return new PineconeException(getMessage() + " (after " + attempts + " attempts)", status(), retryable());
     }
 }
