@@ -371,16 +371,6 @@ public final class LuceneNamespace implements AutoCloseable {
         });
     }
 
-    /** Merges the index into one segment: one HNSW graph to search instead of many (slow; for idle times). */
-    public void optimize() {
-        try {
-            writer.forceMerge(1);
-            commitNow();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
     /** Segments in the index: each is a graph a query searches. */
     public int segments() {
         return read(s -> s.getIndexReader().leaves().size());
