@@ -20,16 +20,16 @@ cp target/batch-image.jar "$WORK/batch-image.jar"
 javac -d "$WORK/classes" -cp "$WORK/batch-image.jar" bench/java/LocalIndexBench.java
 rm -rf "$DATA"; mkdir -p "$DATA/index"
 CP="$WORK/batch-image.jar:$WORK/classes"
-java -Xmx4g -cp "$CP" LocalIndexBench "$DATA/index/bench" "$N" "$Q" 2>/dev/null > "$WORK/li-index.txt"
+java -Xmx4g --add-modules jdk.incubator.vector -cp "$CP" LocalIndexBench "$DATA/index/bench" "$N" "$Q" 2>/dev/null > "$WORK/li-index.txt"
 BATCH_IMAGE_DATA="$DATA" INGEST_POLL_INBOX=false INDEX_ENABLED=false \
-  java -Xmx4g -jar "$WORK/batch-image.jar" run --port "$PORT" > "$WORK/li-service.log" 2>&1 &
+  java -Xmx4g --add-modules jdk.incubator.vector -jar "$WORK/batch-image.jar" run --port "$PORT" > "$WORK/li-service.log" 2>&1 &
 SERVICE=$!
 trap 'kill $SERVICE 2>/dev/null || true' EXIT
 for _ in $(seq 1 120); do
   curl -sf -X POST -d '{}' "http://127.0.0.1:$PORT/pinecone/describe_index_stats" >/dev/null 2>&1 && break
   sleep 1
 done
-java -cp "$CP" LocalIndexBench "$DATA/index/bench" "$N" "$Q" "http://127.0.0.1:$PORT/pinecone" 2>/dev/null > "$WORK/li-http.txt"
+java --add-modules jdk.incubator.vector -cp "$CP" LocalIndexBench "$DATA/index/bench" "$N" "$Q" "http://127.0.0.1:$PORT/pinecone" 2>/dev/null > "$WORK/li-http.txt"
 kill $SERVICE; wait $SERVICE 2>/dev/null || true
 v() { sed -n "s/^$2=//p" "$1"; }
 I="$WORK/li-index.txt"; H="$WORK/li-http.txt"

@@ -85,6 +85,7 @@ class LuceneNamespaceTest {
         }
         var json = new ObjectMapper();
         try (var ns = new LuceneNamespace("t", dir)) {
+            ns.exactSearchLimit(20_000);
             for (int i = 0; i < n; i += 1000) {
                 ns.upsert(records.subList(i, i + 1000));
             }
