@@ -38,7 +38,7 @@ final class ExactScan {
     private static final Codes NONE = new Codes(0, new byte[0], new float[0], new FixedBitSet(0));
 
     private final String field;
-    private final Int8Dot dot = Int8Dot.best();
+    private final Dots dot = Dots.best();
     private final Map<Object, Codes> segments = new ConcurrentHashMap<>();
 
     ExactScan(String field) {
@@ -85,7 +85,7 @@ final class ExactScan {
             compared++;
             docs[waiting++] = doc;
             if (waiting == 4) {
-                dot.dot4(codes, docs[0] * dim, docs[1] * dim, docs[2] * dim, docs[3] * dim, q, sums);
+                dot.int8x4(codes, docs[0] * dim, docs[1] * dim, docs[2] * dim, docs[3] * dim, q, sums);
                 for (int i = 0; i < 4; i++) {
                     offer(best, sums[i] * unscale[docs[i]], docs[i]);
                 }
@@ -93,7 +93,7 @@ final class ExactScan {
             }
         }
         for (int i = 0; i < waiting; i++) {
-            offer(best, dot.dot(codes, docs[i] * dim, q) * unscale[docs[i]], docs[i]);
+            offer(best, dot.int8(codes, docs[i] * dim, q) * unscale[docs[i]], docs[i]);
         }
         return rescore(reader, best, target, k, compared);
     }

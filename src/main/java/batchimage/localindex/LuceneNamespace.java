@@ -18,7 +18,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import org.apache.lucene.codecs.KnnVectorsFormat;
 import org.apache.lucene.codecs.lucene912.Lucene912Codec;
-import org.apache.lucene.codecs.lucene99.Lucene99HnswVectorsFormat;
 import org.apache.lucene.document.Document;
 import org.apache.lucene.document.DoublePoint;
 import org.apache.lucene.document.Field;
@@ -102,13 +101,8 @@ public final class LuceneNamespace implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Queries search the graph for at least this many candidates (HNSW's ef), then cut to topK: recall. */
     private static final int MIN_CANDIDATES = 100;
-    /**
-     * The HNSW graph: neighbours per node (Lucene's default) and the candidates considered when a vector
-     * is inserted (half Lucene's 100: inserting costs half as much, at 0.998 recall@10 on
-     * bench/local-index.sh's data; bench/results/local-index.md).
-     */
-    private static final int MAX_CONNECTIONS = 16;
-    private static final int BEAM_WIDTH = 50;
+    /** The HNSW graph with SIMD dot products. */
+    private static final KnnVectorsFormat VECTORS_FORMAT = new SimdVectorsFormat();
     /** Records per write-ahead log entry. */
     private static final int LOG_CHUNK = 1000;
     /** Commit once the namespace has had no write for this long, or its log holds this much. */
@@ -138,7 +132,7 @@ public final class LuceneNamespace implements AutoCloseable {
                     .setCodec(new Lucene912Codec() {
                         @Override
                         public KnnVectorsFormat getKnnVectorsFormatForField(String field) {
-                            return new Lucene99HnswVectorsFormat(MAX_CONNECTIONS, BEAM_WIDTH);
+                            return VECTORS_FORMAT;
                         }
                     });
             this.writer = new IndexWriter(FSDirectory.open(dir), config);

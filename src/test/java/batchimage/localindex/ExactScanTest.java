@@ -22,12 +22,12 @@ class ExactScanTest {
     Path dir;
 
     @Test
-    void everyInt8DotProductAgreesWithThePlainSum() throws Exception {
+    void everyDotsProductAgreesWithThePlainSum() throws Exception {
         var r = new Random(3);
-        var impls = new ArrayList<Int8Dot>(List.of(new Int8Dot.Scalar(), Int8Dot.best()));
+        var impls = new ArrayList<Dots>(List.of(new Dots.Scalar(), Dots.best()));
         if (ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()) {
             // whatever this machine's registers, the SIMD code must compute the same sums
-            impls.add((Int8Dot) Class.forName("batchimage.localindex.PanamaInt8Dot").getDeclaredConstructor().newInstance());
+            impls.add((Dots) Class.forName("batchimage.localindex.PanamaDots").getDeclaredConstructor().newInstance());
         }
         for (int len : new int[] {1, 3, 7, 8, 15, 16, 17, 31, 33, 100, 384, 385, 1536}) {
             byte[] q = new byte[len];
@@ -43,21 +43,70 @@ class ExactScanTest {
                     expected += a[offset + i] * q[i];
                 }
                 int[] four = new int[4];
-                for (Int8Dot impl : impls) {
-                    impl.dot4(a, offset, 0, offset, 2, q, four);
+                for (Dots impl : impls) {
+                    impl.int8x4(a, offset, 0, offset, 2, q, four);
                     assertThat(four[0]).as("dot4 of %s", impl.getClass().getSimpleName()).isEqualTo(expected);
                     assertThat(four[2]).isEqualTo(expected);
-                    assertThat(four[1]).isEqualTo(impl.dot(a, 0, q));
-                    assertThat(four[3]).isEqualTo(impl.dot(a, 2, q));
-                    assertThat(impl.dot(a, offset, q)).as("%s, %d dimensions at %d", impl.getClass().getSimpleName(), len, offset)
+                    assertThat(four[1]).isEqualTo(impl.int8(a, 0, q));
+                    assertThat(four[3]).isEqualTo(impl.int8(a, 2, q));
+                    assertThat(impl.int8(a, offset, q)).as("%s, %d dimensions at %d", impl.getClass().getSimpleName(), len, offset)
                             .isEqualTo(expected);
                 }
             }
         }
         byte[] min = new byte[1536];
         java.util.Arrays.fill(min, Byte.MIN_VALUE);
-        for (Int8Dot impl : impls) {
-            assertThat(impl.dot(min, 0, min)).isEqualTo(1536 * 128 * 128);
+        for (Dots impl : impls) {
+            assertThat(impl.int8(min, 0, min)).isEqualTo(1536 * 128 * 128);
+        }
+    }
+
+    @Test
+    void everyFloatDotProductAgreesWithTheExactSum() throws Exception {
+        var r = new Random(5);
+        var impls = new ArrayList<Dots>(List.of(new Dots.Scalar(), Dots.best()));
+        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()) {
+            impls.add((Dots) Class.forName("batchimage.localindex.PanamaDots").getDeclaredConstructor().newInstance());
+        }
+        for (int len : new int[] {1, 5, 8, 15, 16, 17, 33, 384, 385, 1536}) {
+            float[] a = new float[len];
+            float[] b = new float[len];
+            double exact = 0;
+            for (int i = 0; i < len; i++) {
+                a[i] = (float) r.nextGaussian();
+                b[i] = (float) r.nextGaussian();
+                exact += (double) a[i] * b[i];
+            }
+            for (Dots impl : impls) {
+                assertThat((double) impl.floats(a, b)).as("%s, %d dimensions", impl.getClass().getSimpleName(), len)
+                        .isCloseTo(exact, within(1e-4 * Math.sqrt(len)));
+            }
+        }
+    }
+
+    /** The HNSW graph's scorer gives Lucene's own DOT_PRODUCT scores. */
+    @Test
+    void theGraphScorerScoresAsLuceneDoes() throws Exception {
+        var r = new Random(9);
+        var vectors = new ArrayList<float[]>();
+        for (int i = 0; i < 50; i++) {
+            vectors.add(LuceneNamespace.unit(new float[] {(float) r.nextGaussian(), (float) r.nextGaussian(), (float) r.nextGaussian(),
+                (float) r.nextGaussian(), (float) r.nextGaussian(), (float) r.nextGaussian(), (float) r.nextGaussian(), (float) r.nextGaussian(),
+                (float) r.nextGaussian(), (float) r.nextGaussian(), (float) r.nextGaussian(), (float) r.nextGaussian(), (float) r.nextGaussian(),
+                (float) r.nextGaussian(), (float) r.nextGaussian(), (float) r.nextGaussian(), (float) r.nextGaussian()}));
+        }
+        var values = org.apache.lucene.util.hnsw.RandomAccessVectorValues.fromFloats(vectors, 17);
+        var dot = org.apache.lucene.index.VectorSimilarityFunction.DOT_PRODUCT;
+        var scorer = new SimdVectorsFormat.DotScorer(Dots.best());
+        var supplier = scorer.getRandomVectorScorerSupplier(dot, values);
+        for (int i = 0; i < 50; i += 7) {
+            var fromSupplier = supplier.scorer(i);
+            var fromQuery = scorer.getRandomVectorScorer(dot, values, vectors.get(i));
+            for (int j = 0; j < 50; j++) {
+                float lucene = dot.compare(vectors.get(i), vectors.get(j));
+                assertThat(fromSupplier.score(j)).isCloseTo(lucene, within(1e-6f));
+                assertThat(fromQuery.score(j)).isCloseTo(lucene, within(1e-6f));
+            }
         }
     }
 
