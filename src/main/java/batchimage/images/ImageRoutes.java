@@ -1,0 +1,45 @@
+package batchimage.images;
+
+import batchimage.config.Settings;
+import batchimage.web.ApiAccess;
+import javax.sql.DataSource;
+import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.http.base.HttpHeaderFilterStrategy;
+import org.slf4j.LoggerFactory;
+
+/** Serves {@code GET /api/images/{id}} and {@code GET /api/images/{id}/thumbnail} (see docs/API.md, "Images"). */
+public final class ImageRoutes extends RouteBuilder {
+
+    /** Longest side of a thumbnail, in pixels. */
+    public static final int THUMBNAIL_SIDE = 256;
+
+    private final ImageHandler images;
+
+    public ImageRoutes(ImageHandler images) {
+        this.images = images;
+    }
+
+    /** Media folders from {@code media.dirs}, thumbnails kept in {@code <data>/thumbs}, the API key if one is set. */
+    public static ImageRoutes of(Settings settings, DataSource dataSource) {
+        var folders = MediaFolders.from(settings);
+        var thumbnails = new Thumbnails(settings.dataDir().resolve("thumbs"), new ThumbnailRenderer(THUMBNAIL_SIDE));
+        LoggerFactory.getLogger(ImageRoutes.class).info("images served from {}, thumbnails kept in {}", folders.folders(), thumbnails.dir());
+        return new ImageRoutes(new ImageHandler(ApiAccess.from(settings), new ImageRecords(dataSource), folders, thumbnails));
+    }
+
+    @Override
+    public void configure() {
+        bindToRegistry("thumbnails", images.thumbnails());
+        // platform-http's default strategy drops Cache-Control from answers; images need it
+        var headers = new HttpHeaderFilterStrategy();
+        headers.getOutFilter().remove("cache-control");
+        bindToRegistry("imageHeaderFilter", headers);
+
+        from("platform-http:/api/images/{id}?httpMethodRestrict=GET&headerFilterStrategy=#imageHeaderFilter")
+                .routeId("api-image").streamCache("false")
+                .process(images::image);
+        from("platform-http:/api/images/{id}/thumbnail?httpMethodRestrict=GET&headerFilterStrategy=#imageHeaderFilter")
+                .routeId("api-image-thumbnail")
+                .process(images::thumbnail);
+    }
+}
