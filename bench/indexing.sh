@@ -19,7 +19,7 @@ cp target/batch-image.jar "$WORK/batch-image.jar"
 javac -d "$WORK/classes" -cp "$WORK/batch-image.jar" bench/java/IndexingBench.java
 ROUNDS=${ROUNDS:-2}
 DATA=$WORK/indexing-data
-bi() { java -Dbatch-image.home="$PWD" -jar "$WORK/batch-image.jar" "$@"; }
+bi() { java --add-modules jdk.incubator.vector -Dbatch-image.home="$PWD" -jar "$WORK/batch-image.jar" "$@"; }
 raw() { java -cp "$WORK/batch-image.jar:$WORK/classes" IndexingBench "$FILE" 2>/dev/null > "$WORK/indexing-raw-$1.txt"; }
 # baseline and import interleaved (baseline, import, baseline, ..., baseline): this VM's speed drifts by
 # 15-20% between minutes, so each import sits between two baselines and the medians are compared
