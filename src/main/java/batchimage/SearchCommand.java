@@ -30,7 +30,7 @@ import picocli.CommandLine.Parameters;
  * the data folder in this process (the local model, the local index read-side, the database). Exit
  * codes: 0 found (or found nothing), 2 bad arguments, 1 anything else.
  */
-@Command(name = "search", description = "Searches the library by meaning (QUERY), narrowed by --filter; a filter without a query lists the records it matches.")
+@Command(name = "search", mixinStandardHelpOptions = true, description = "Searches the library by meaning (QUERY), narrowed by --filter; a filter without a query lists the records it matches.")
 final class SearchCommand implements Callable<Integer> {
 
     static final int OK = 0;
