@@ -23,11 +23,18 @@ import picocli.CommandLine.Parameters;
 /** The command line: {@code bin/batch-image run | import PATH...}. */
 @Command(name = "batch-image", mixinStandardHelpOptions = true, version = "batch-image 0.1.0",
         description = "Keeps a library of generated images searchable.",
-        subcommands = {Application.Run.class, Application.Import.class})
+        subcommands = {Application.Run.class, Application.Import.class, SearchCommand.class})
 public final class Application implements Runnable {
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
+
+    /** The environment the settings are read from (tests give their own). */
+    private final Map<String, String> environment;
+
+    private Application(Map<String, String> environment) {
+        this.environment = environment;
+    }
 
     public static void main(String[] args) {
         System.exit(execute(args));
@@ -39,7 +46,12 @@ public final class Application implements Runnable {
 
     /** Runs a command with its output and errors sent where the caller says (tests read them). */
     public static int execute(PrintWriter out, PrintWriter err, String... args) {
-        return new CommandLine(new Application())
+        return execute(out, err, System.getenv(), args);
+    }
+
+    /** As above, with the settings read from the given environment instead of the process's. */
+    public static int execute(PrintWriter out, PrintWriter err, Map<String, String> environment, String... args) {
+        return new CommandLine(new Application(environment))
                 .setOut(out)
                 .setErr(err)
                 .setExecutionExceptionHandler((e, cmd, parsed) -> {
@@ -62,12 +74,21 @@ public final class Application implements Runnable {
         @Option(names = "--json", description = "machine-readable output")
         boolean json;
 
+        /** The command this mixin is part of: its parent holds the environment. */
+        @CommandLine.Spec(CommandLine.Spec.Target.MIXEE)
+        CommandLine.Model.CommandSpec mixee;
+
         Settings settings(Map<String, String> extra) {
             var overrides = new HashMap<String, String>(extra);
             if (data != null) {
                 overrides.put("batch-image.data", data.toString());
             }
-            return Settings.load(home(), System.getenv(), overrides);
+            return Settings.load(home(), environment(), overrides);
+        }
+
+        private Map<String, String> environment() {
+            var parent = mixee == null ? null : mixee.parent();
+            return parent != null && parent.userObject() instanceof Application app ? app.environment : System.getenv();
         }
     }
 

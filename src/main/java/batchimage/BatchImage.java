@@ -12,6 +12,9 @@ import batchimage.embed.LocalModels;
 import batchimage.ingest.ImportResult;
 import batchimage.ingest.Importer;
 import batchimage.pipeline.RouteReloader;
+import batchimage.search.SearchRoutes;
+import batchimage.search.SearchService;
+import batchimage.web.ApiAccess;
 import batchimage.store.Database;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -35,9 +38,11 @@ public final class BatchImage implements AutoCloseable {
     /**
      * What this process is for: the service polls the inbox, indexes and serves; an import indexes what
      * it imported (serving the local endpoints on a free port of its own) unless a service on the same
-     * data folder does it; a one-shot process does neither.
+     * data folder does it; a one-shot process does neither; a search serves the local model and the local
+     * index (read-side, beside a service that may be writing it) on a free port of its own, for its
+     * {@code searchService}, and neither polls nor indexes.
      */
-    public enum Mode { SERVICE, IMPORT, ONE_SHOT }
+    public enum Mode { SERVICE, IMPORT, ONE_SHOT, SEARCH }
 
     private final Settings settings;
     private final Database database;
@@ -72,8 +77,9 @@ public final class BatchImage implements AutoCloseable {
             LOG.info("a batch-image service runs on this data folder: it indexes what is imported");
         }
         boolean indexHere = mode == Mode.SERVICE || mode == Mode.IMPORT && !db.sharedWithAnotherProcess();
-        if (mode == Mode.IMPORT && indexHere) {
-            // the local endpoints this import indexes through, on a port of its own
+        boolean serveLocal = indexHere || mode == Mode.SEARCH;
+        if (mode == Mode.IMPORT && indexHere || mode == Mode.SEARCH) {
+            // the local endpoints this import indexes (or this search searches) through, on a port of its own
             settings = settings.with("batch-image.host", "127.0.0.1").with("batch-image.port", String.valueOf(freePort()));
         }
         // no main class: Camel would scan its package for RouteBuilders and build them without their arguments
@@ -84,13 +90,15 @@ public final class BatchImage implements AutoCloseable {
         props.setProperty("camel.main.routes-reload-enabled", "false");
         props.setProperty("camel.main.shutdown-timeout", "15");
         props.setProperty("camel.main.jmx-enabled", "false");
-        if (indexHere) {
+        if (serveLocal) {
             props.setProperty("camel.server.enabled", "true");
             props.setProperty("camel.server.host", settings.get("batch-image.host"));
             props.setProperty("camel.server.port", settings.get("batch-image.port"));
         } else {
-            props.setProperty("index.enabled", "false");
             props.setProperty("camel.server.enabled", "false");
+        }
+        if (!indexHere) {
+            props.setProperty("index.enabled", "false");
         }
         if (mode != Mode.SERVICE) {
             props.setProperty("ingest.poll-inbox", "false");
@@ -104,18 +112,21 @@ public final class BatchImage implements AutoCloseable {
         main.bind("dataSource", db.dataSource());
         main.bind("settings", settings);
         app.indexing = indexHere;
-        if (indexHere) {
+        if (serveLocal) {
             var models = new LocalModels();
             main.bind("localModels", models);
             app.localModels = models;
             main.configure().addRoutesBuilder(new LocalEmbeddingsRoutes(new EmbeddingsApi(models)));
             // the local Pinecone keeps vectors of the embeddings' dimension (0: the first upsert's), one Lucene index per namespace
-            var index = new LocalPinecone(data.resolve("index"), EmbeddingsConfig.from(settings).dimensions());
+            int dimensions = EmbeddingsConfig.from(settings).dimensions();
+            var index = mode == Mode.SEARCH ? LocalPinecone.readOnly(data.resolve("index"), dimensions)
+                    : new LocalPinecone(data.resolve("index"), dimensions);
             app.localIndex = index;
             main.configure().addRoutesBuilder(new LocalPineconeRoutes(new PineconeApi(index)));
         }
         if (mode == Mode.SERVICE) {
             main.configure().addRoutesBuilder(batchimage.images.ImageRoutes.of(settings, db.dataSource()));
+            main.configure().addRoutesBuilder(new SearchRoutes(ApiAccess.from(settings)));
         }
         main.configure().addConfiguration(BatchImageBeans.class);
         return app;
@@ -199,6 +210,11 @@ public final class BatchImage implements AutoCloseable {
                 LOG.debug("stopping a producer: {}", e.toString());
             }
         }
+    }
+
+    /** The search every interface goes through (the registry's {@code searchService}). */
+    public SearchService search() {
+        return context().getRegistry().lookupByNameAndType("searchService", SearchService.class);
     }
 
     public CamelContext context() {

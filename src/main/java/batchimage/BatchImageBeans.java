@@ -8,6 +8,8 @@ import batchimage.index.DimensionCheck;
 import batchimage.index.Indexer;
 import batchimage.ingest.Importer;
 import batchimage.pinecone.PineconeClient;
+import batchimage.search.Library;
+import batchimage.search.SearchService;
 import org.apache.camel.AggregationStrategy;
 import org.apache.camel.CamelContext;
 import org.apache.camel.processor.aggregate.UseOriginalAggregationStrategy;
@@ -80,6 +82,16 @@ public class BatchImageBeans implements CamelConfiguration {
     private Indexer indexer;
 
     /** The multicast to the namespaces continues with its input: the batch records each namespace's outcome itself. */
+    @BindToRegistry("searchService")
+    public synchronized SearchService searchService(CamelContext camel) {
+        if (searchService == null) {
+            searchService = new SearchService(embeddingsClient(camel), pineconeClient(camel), new Library(dataSource));
+        }
+        return searchService;
+    }
+
+    private SearchService searchService;
+
     @BindToRegistry("keepBatch")
     public AggregationStrategy keepBatch() {
         return new UseOriginalAggregationStrategy(null, false);

@@ -27,6 +27,7 @@ public final class LocalPinecone implements AutoCloseable {
 
     private final Path root;
     private final int configured;
+    private final boolean readOnly;
     /** -1 until the folder has been read. */
     private volatile int dimension = -1;
     private final Map<String, LuceneNamespace> open = new ConcurrentHashMap<>();
@@ -38,9 +39,24 @@ public final class LocalPinecone implements AutoCloseable {
 
     /** {@code dimension}: the embeddings' vector size, or 0 when it is not known yet (the first upsert sets it). */
     public LocalPinecone(Path root, int dimension) {
+        this(root, dimension, false);
+    }
+
+    private LocalPinecone(Path root, int dimension, boolean readOnly) {
         this.root = root;
         this.configured = dimension;
-        committer.scheduleWithFixedDelay(this::commitDue, 1, 1, TimeUnit.SECONDS);
+        this.readOnly = readOnly;
+        if (!readOnly) {
+            committer.scheduleWithFixedDelay(this::commitDue, 1, 1, TimeUnit.SECONDS);
+        }
+    }
+
+    /**
+     * The index read-side, for a one-shot process beside (or without) the service that writes it: it
+     * sees what was committed (see {@link LuceneNamespace#openReadOnly}), creates nothing and refuses writes.
+     */
+    public static LocalPinecone readOnly(Path root, int dimension) {
+        return new LocalPinecone(root, dimension, true);
     }
 
     private void commitDue() {
@@ -87,6 +103,9 @@ public final class LocalPinecone implements AutoCloseable {
         try (Stream<Path> dirs = Files.list(root)) {
             for (Path d : dirs.filter(Files::isDirectory).sorted().toList()) {
                 LuceneNamespace ns = namespace(nameOf(d.getFileName().toString()), true);
+                if (ns == null) {
+                    continue;
+                }
                 List<String> first = ns.list(null, null, 1);
                 VectorRecord r = first.isEmpty() ? null : ns.fetch(first).get(first.get(0));
                 if (r != null && r.values().length != configured) {
@@ -108,15 +127,31 @@ public final class LocalPinecone implements AutoCloseable {
         return folder.equals(DEFAULT_FOLDER) ? "" : java.net.URLDecoder.decode(folder, java.nio.charset.StandardCharsets.UTF_8);
     }
 
-    /** The namespace, opened (and created) when {@code create} is true or it exists on disk; else null. */
+    /**
+     * The namespace, opened (and created) when {@code create} is true or it exists on disk; else null.
+     * Read-side, only a namespace with a committed index is opened, and nothing is created.
+     */
     public LuceneNamespace namespace(String namespace, boolean create) {
         String f = folder(namespace);
         LuceneNamespace ns = open.get(f);
         if (ns != null) {
             return ns;
         }
-        if (!create && !Files.isDirectory(root.resolve(f))) {
+        if ((readOnly || !create) && !Files.isDirectory(root.resolve(f))) {
             return null;
+        }
+        if (readOnly) {
+            // a namespace the writer has not committed yet is not there for this side: asked again next time
+            synchronized (open) {
+                ns = open.get(f);
+                if (ns == null) {
+                    ns = LuceneNamespace.openReadOnly(nameOf(f), root.resolve(f));
+                    if (ns != null) {
+                        open.put(f, ns);
+                    }
+                }
+                return ns;
+            }
         }
         return open.computeIfAbsent(f, k -> new LuceneNamespace(nameOf(k), root.resolve(k)));
     }
@@ -128,7 +163,7 @@ public final class LocalPinecone implements AutoCloseable {
             try (Stream<Path> dirs = Files.list(root)) {
                 dirs.filter(Files::isDirectory).forEach(d -> {
                     LuceneNamespace ns = namespace(nameOf(d.getFileName().toString()), true);
-                    int n = ns.count();
+                    int n = ns == null ? 0 : ns.count();
                     if (n > 0) {
                         out.put(ns.name(), n);
                     }

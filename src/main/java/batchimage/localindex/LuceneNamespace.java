@@ -25,6 +25,7 @@ import org.apache.lucene.document.KnnFloatVectorField;
 import org.apache.lucene.document.SortedDocValuesField;
 import org.apache.lucene.document.StoredField;
 import org.apache.lucene.document.StringField;
+import org.apache.lucene.index.DirectoryReader;
 import org.apache.lucene.index.DocValues;
 import org.apache.lucene.index.IndexWriter;
 import org.apache.lucene.index.ReaderUtil;
@@ -110,12 +111,16 @@ public final class LuceneNamespace implements AutoCloseable {
     static final long MAX_LOG_BYTES = 256L << 20;
 
     private final String name;
+    /** Null when opened read-side. */
     private final IndexWriter writer;
     private final SearcherManager searchers;
+    /** Null when opened read-side. */
     private final WriteAheadLog log;
     private final ExactScan exactScan = new ExactScan(VECTOR);
     /** Filters matching at most this many documents of a segment are answered by {@link #exactScan}. */
     private volatile int exactMax = FilteredKnn.exactMax(exactScan);
+    /** Null when opened for writing (the writer owns its directory). */
+    private final FSDirectory readDirectory;
     /** Held by every write, and by a commit while it switches the log's generation. */
     private final ReentrantLock writeLock = new ReentrantLock();
     /** Writes applied since the last commit began. */
@@ -144,9 +149,48 @@ public final class LuceneNamespace implements AutoCloseable {
             }
             log.dropLeftOver();
             this.searchers = new SearcherManager(writer, null);
+            this.readDirectory = null;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open the local index of namespace '" + name + "' in " + dir, e);
         }
+    }
+
+    private LuceneNamespace(String name, FSDirectory dir) throws IOException {
+        this.name = name;
+        this.writer = null;
+        this.log = null;
+        this.readDirectory = dir;
+        this.searchers = new SearcherManager(dir, null);
+    }
+
+    /**
+     * The namespace read-side, beside the process that writes it (which holds Lucene's write lock): it
+     * sees what that process has committed (its writes pause 3 s before a commit), and refuses writes.
+     * Null when the folder holds no committed index.
+     */
+    public static LuceneNamespace openReadOnly(String name, Path dir) {
+        FSDirectory d = null;
+        try {
+            d = FSDirectory.open(dir);
+            if (!DirectoryReader.indexExists(d)) {
+                d.close();
+                return null;
+            }
+            return new LuceneNamespace(name, d);
+        } catch (IOException e) {
+            try {
+                if (d != null) {
+                    d.close();
+                }
+            } catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw new UncheckedIOException("cannot read the local index of namespace '" + name + "' in " + dir, e);
+        }
+    }
+
+    public boolean readOnly() {
+        return writer == null;
     }
 
     /** An eighth of the heap, between 16 and 256 MB: enough to write 100,000 vectors of 384 dimensions as one segment. */
@@ -201,6 +245,9 @@ public final class LuceneNamespace implements AutoCloseable {
     }
 
     private void write(Write w) {
+        if (writer == null) {
+            throw new IllegalStateException("namespace '" + name + "' of the local index is open read-side here: its service writes it");
+        }
         writeLock.lock();
         try {
             w.run();
@@ -247,7 +294,7 @@ public final class LuceneNamespace implements AutoCloseable {
      * {@link #MAX_LOG_BYTES}. Called regularly by {@link LocalPinecone}; returns whether it committed.
      */
     public boolean commitIfDue() {
-        if (!uncommitted) {
+        if (writer == null || !uncommitted) {
             return false;
         }
         boolean idle = System.nanoTime() - lastWriteNanos >= IDLE_COMMIT_NANOS;
@@ -260,6 +307,9 @@ public final class LuceneNamespace implements AutoCloseable {
 
     /** Makes every applied write durable in Lucene and drops the log generations the commit covers. */
     public void commitNow() {
+        if (writer == null) {
+            return;
+        }
         long covered;
         writeLock.lock();
         try {
@@ -315,7 +365,10 @@ public final class LuceneNamespace implements AutoCloseable {
     /** Runs a read that sees every acknowledged write. */
     private <T> T read(Read<T> r) {
         try {
-            if (unseen) {
+            if (writer == null) {
+                // read-side: a commit of the writing process since the last read
+                searchers.maybeRefresh();
+            } else if (unseen) {
                 unseen = false;
                 searchers.maybeRefreshBlocking();
             }
@@ -465,6 +518,10 @@ public final class LuceneNamespace implements AutoCloseable {
     public void close() {
         try {
             searchers.close();
+            if (writer == null) {
+                readDirectory.close();
+                return;
+            }
             commitNow();
             log.close();
             log.deleteUpTo(Long.MAX_VALUE);

@@ -54,6 +54,33 @@ class LuceneNamespaceTest {
     }
 
     @Test
+    void aReadSideBesideTheWriterSeesWhatItCommittedAndRefusesWrites() throws Exception {
+        var r = new Random(2);
+        assertThat(LuceneNamespace.openReadOnly("t", dir)).as("no index yet").isNull();
+        try (var writer = new LuceneNamespace("t", dir)) {
+            writer.upsert(List.of(new VectorRecord("a", random(r, 8), Map.of("k", "v"))));
+            writer.commitNow();
+            try (var reader = LuceneNamespace.openReadOnly("t", dir)) {
+                assertThat(reader.readOnly()).isTrue();
+                assertThat(reader.fetch(List.of("a"))).containsKey("a");
+                writer.upsert(List.of(new VectorRecord("b", random(r, 8), Map.of("k", "w"))));
+                assertThat(reader.count()).as("not committed yet").isEqualTo(1);
+                writer.commitNow();
+                assertThat(reader.count()).isEqualTo(2);
+                assertThat(reader.query(random(r, 8), 5, FilterParser.parse(new ObjectMapper().readTree("{\"k\": \"w\"}")), false, true))
+                        .extracting(LuceneNamespace.Match::id).containsExactly("b");
+                org.assertj.core.api.Assertions.assertThatThrownBy(() -> reader.delete(List.of("a")))
+                        .isInstanceOf(IllegalStateException.class).hasMessageContaining("read-side");
+            }
+            assertThat(writer.count()).isEqualTo(2);
+        }
+        try (var index = LocalPinecone.readOnly(dir.getParent(), 8)) {
+            assertThat(index.namespace("not-there", true)).isNull();
+            assertThat(Files.exists(dir.getParent().resolve("not-there"))).isFalse();
+        }
+    }
+
+    @Test
     void fetchGivesBackTheValuesAsUpsertedAndScoresAreCosines() {
         float[] v = {3f, 4f, 0f};
         try (var ns = new LuceneNamespace("t", dir)) {

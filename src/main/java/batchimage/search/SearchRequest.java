@@ -1,0 +1,172 @@
+package batchimage.search;
+
+import batchimage.pinecone.Filter;
+import batchimage.pinecone.FilterException;
+import batchimage.pinecone.FilterParser;
+import batchimage.web.HttpRequests;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A search as the API takes it (docs/API.md "Search"), checked before anything is embedded or sent:
+ * every refusal is an {@link ApiError} naming the offending part.
+ *
+ * @param query the text to search by meaning; empty: list the records the filter matches
+ * @param filterJson the filter as given (sent as it is to the index), or null
+ * @param filter the same, parsed (for PostgreSQL), or null
+ */
+public record SearchRequest(String query, String namespace, int topK, boolean includeMetadata, JsonNode filterJson, Filter filter) {
+
+    public static final String PROMPT = "prompt";
+    public static final String DESCRIPTION = "description";
+    public static final String BOTH = "both";
+    public static final List<String> NAMESPACES = List.of(PROMPT, DESCRIPTION, BOTH);
+    public static final int DEFAULT_TOP_K = 10;
+    public static final int MAX_TOP_K = 1000;
+    /** The vector metadata keys (DESIGN.md "Records"): a filter on any other key could only ever match nothing. */
+    public static final List<String> FIELDS = List.of("name", "file_path", "description", "theme", "sub_theme", "original_prompt", "tags");
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** Whether this lists the records the filter matches rather than searching by meaning. */
+    public boolean listing() {
+        return query.isEmpty();
+    }
+
+    /** A checked request; {@code filterJson} null or an empty object means no filter. */
+    public static SearchRequest of(String query, String namespace, Integer topK, Boolean includeMetadata, JsonNode filterJson) {
+        String q = query == null ? "" : query.strip();
+        String ns = namespace == null || namespace.isBlank() ? BOTH : namespace.strip();
+        if (!NAMESPACES.contains(ns)) {
+            throw ApiError.badRequest("namespace", "namespace must be prompt, description or both, found '" + namespace + "'");
+        }
+        int k = topK == null ? DEFAULT_TOP_K : topK;
+        if (k < 1 || k > MAX_TOP_K) {
+            throw ApiError.badRequest("top_k", "top_k must be from 1 to " + MAX_TOP_K + ", found " + k);
+        }
+        JsonNode f = filterJson == null || filterJson.isNull() || filterJson.isObject() && filterJson.isEmpty() ? null : filterJson;
+        Filter parsed;
+        try {
+            parsed = FilterParser.parse(f);
+        } catch (FilterException e) {
+            throw ApiError.badRequest(e.path(), e.getMessage());
+        }
+        if (f != null) {
+            checkFields(f, "filter");
+        }
+        if (q.isEmpty() && f == null) {
+            throw ApiError.badRequest("query", "give a query to search by meaning, or a filter to list the records it matches (or both)");
+        }
+        return new SearchRequest(q, ns, k, includeMetadata == null || includeMetadata, f, parsed);
+    }
+
+    /** From {@code POST /api/search}'s JSON body. */
+    public static SearchRequest fromJson(byte[] body) {
+        JsonNode req;
+        try {
+            req = body == null || body.length == 0 ? null : JSON.readTree(body);
+        } catch (IOException e) {
+            throw ApiError.badRequest(null, "the body is not JSON: " + e.getMessage().lines().findFirst().orElse(""));
+        }
+        if (req == null || !req.isObject()) {
+            throw ApiError.badRequest(null, "the body must be a JSON object such as {\"query\": \"bull market\", \"namespace\": \"both\", \"top_k\": 10}");
+        }
+        String query = text(req, "query");
+        String namespace = text(req, "namespace");
+        Integer topK = null;
+        JsonNode k = req.get("top_k");
+        if (k != null && !k.isNull()) {
+            if (!k.canConvertToInt() || !k.isIntegralNumber()) {
+                throw ApiError.badRequest("top_k", "top_k must be a whole number from 1 to " + MAX_TOP_K + ", found " + k);
+            }
+            topK = k.intValue();
+        }
+        Boolean include = null;
+        JsonNode m = req.get("include_metadata");
+        if (m != null && !m.isNull()) {
+            if (!m.isBoolean()) {
+                throw ApiError.badRequest("include_metadata", "include_metadata must be true or false, found " + m);
+            }
+            include = m.booleanValue();
+        }
+        JsonNode filter = req.get("filter");
+        if (filter != null && !filter.isNull() && !filter.isObject()) {
+            throw ApiError.badRequest("filter", "filter must be a JSON object in Pinecone's filter language, such as {\"theme\": {\"$eq\": \"coco\"}}");
+        }
+        return of(query, namespace, topK, include, filter);
+    }
+
+    /** From {@code GET /api/search?q=&namespace=&top_k=&filter=<JSON>&include_metadata=}. */
+    public static SearchRequest fromQuery(Map<String, List<String>> params) {
+        String k = HttpRequests.first(params, "top_k");
+        Integer topK = null;
+        if (k != null && !k.isBlank()) {
+            try {
+                topK = Integer.parseInt(k.strip());
+            } catch (NumberFormatException e) {
+                throw ApiError.badRequest("top_k", "top_k must be a whole number from 1 to " + MAX_TOP_K + ", found '" + k + "'");
+            }
+        }
+        String m = HttpRequests.first(params, "include_metadata");
+        Boolean include = null;
+        if (m != null && !m.isBlank()) {
+            if (!m.equals("true") && !m.equals("false")) {
+                throw ApiError.badRequest("include_metadata", "include_metadata must be true or false, found '" + m + "'");
+            }
+            include = Boolean.valueOf(m);
+        }
+        String q = HttpRequests.first(params, "q");
+        if (q == null) {
+            q = HttpRequests.first(params, "query");
+        }
+        return of(q, HttpRequests.first(params, "namespace"), topK, include, parseFilter(HttpRequests.first(params, "filter")));
+    }
+
+    /** A filter given as JSON text (a query parameter, the command line's --filter); blank: none. */
+    public static JsonNode parseFilter(String text) {
+        if (text == null || text.isBlank()) {
+            return null;
+        }
+        try {
+            JsonNode f = JSON.readTree(text);
+            if (f == null || !f.isObject()) {
+                throw ApiError.badRequest("filter", "filter must be a JSON object in Pinecone's filter language, such as {\"theme\": {\"$eq\": \"coco\"}}");
+            }
+            return f;
+        } catch (IOException e) {
+            throw ApiError.badRequest("filter", "filter is not JSON: " + e.getMessage().lines().findFirst().orElse(""));
+        }
+    }
+
+    private static String text(JsonNode req, String key) {
+        JsonNode v = req.get(key);
+        if (v == null || v.isNull()) {
+            return null;
+        }
+        if (!v.isTextual()) {
+            throw ApiError.badRequest(key, key + " must be a string, found " + v);
+        }
+        return v.textValue();
+    }
+
+    /** Every field a condition names must be a metadata key (the parser has checked the operators and values). */
+    private static void checkFields(JsonNode node, String path) {
+        Iterator<Map.Entry<String, JsonNode>> it = node.fields();
+        while (it.hasNext()) {
+            var e = it.next();
+            String key = e.getKey();
+            String at = path + "." + key;
+            if (key.equals("$and") || key.equals("$or")) {
+                for (int i = 0; i < e.getValue().size(); i++) {
+                    checkFields(e.getValue().get(i), at + "[" + i + "]");
+                }
+            } else if (!FIELDS.contains(key)) {
+                throw ApiError.badRequest(at, "invalid filter at " + at + ": unknown field " + key + " (the records have " + String.join(", ", FIELDS) + ")");
+            }
+        }
+    }
+}
