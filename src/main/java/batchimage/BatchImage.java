@@ -114,6 +114,9 @@ public final class BatchImage implements AutoCloseable {
             app.localIndex = index;
             main.configure().addRoutesBuilder(new LocalPineconeRoutes(new PineconeApi(index)));
         }
+        if (mode == Mode.SERVICE) {
+            main.configure().addRoutesBuilder(new batchimage.web.PageRoutes());
+        }
         main.configure().addConfiguration(BatchImageBeans.class);
         return app;
     }
