@@ -77,6 +77,7 @@ function navigate(state, { replace = false, detail = false, force = false } = {}
 
 /** Brings results and dialog in line with a state (after navigation, back/forward or loading the page). */
 function show(state, force = false) {
+  document.title = state.q ? `“${state.q}” · batch-image` : 'batch-image · search';
   if (force || searchKey(state) !== shownSearch) {
     runSearch(state);
   }
@@ -159,7 +160,7 @@ async function loadFacets() {
     facets = null;
     if (e instanceof KeyDeclined) return; // the error box says so, with a way to give the key
     ui.facetsNote.textContent = `The theme, sub-theme and tag lists could not be loaded: ${e.message} `
-      + 'Searching still works, and filters from a shared link still apply.';
+      + 'Filters from a shared link still apply.';
     ui.facetsNote.hidden = false;
     return;
   }
@@ -310,7 +311,7 @@ function renderCards(state, matches) {
     img.loading = 'lazy';
     img.decoding = 'async';
     img.addEventListener('error', () => thumb.classList.add('broken'), { once: true });
-    img.src = hit.thumbnail_url || `/api/images/${encodeURIComponent(hit.id)}/thumbnail`;
+    img.src = local(hit.thumbnail_url, `/api/images/${encodeURIComponent(hit.id)}/thumbnail`);
     thumb.append(img);
 
     const body = document.createElement('span');
@@ -397,7 +398,7 @@ function updateDetailNav() {
 }
 
 function setDetailImage(url, id) {
-  const src = url || `/api/images/${encodeURIComponent(id)}`;
+  const src = local(url, `/api/images/${encodeURIComponent(id)}`);
   ui.detailImageNote.hidden = true;
   ui.detailImage.classList.remove('broken');
   if (ui.detailImage.getAttribute('src') !== src) ui.detailImage.src = src;
@@ -524,6 +525,11 @@ function hitView(hit) {
   }, hit);
 }
 
+/** An image address of this service (a path), else the default one: an answer never points the page elsewhere. */
+function local(url, fallback) {
+  return typeof url === 'string' && url.startsWith('/') && !url.startsWith('//') ? url : fallback;
+}
+
 function when(iso) {
   if (!iso) return '';
   const d = new Date(iso);
@@ -586,7 +592,7 @@ function showError(e) {
 function messageOf(e) {
   if (e instanceof ApiError) {
     const where = e.field ? ` (at ${e.field})` : '';
-    const code = e.status ? ` [${e.status}]` : '';
+    const code = e.status && !e.message.includes(String(e.status)) ? ` [${e.status}]` : '';
     return `${e.message}${where}${code}`;
   }
   return e && e.message ? e.message : String(e);

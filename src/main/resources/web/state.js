@@ -80,7 +80,7 @@ export function promptText(raw) {
   try {
     v = JSON.parse(text);
   } catch {
-    return text.trim();
+    return cutJson(text) || text.trim();
   }
   if (typeof v === 'string') return v;
   if (v && typeof v === 'object' && !Array.isArray(v)) {
@@ -94,6 +94,20 @@ export function promptText(raw) {
     return readable(v);
   }
   return text.trim();
+}
+
+/** original_prompt is cut at 500 characters, often inside JSON: the description or prompt string it begins, if any. */
+function cutJson(text) {
+  if (!text.trimStart().startsWith('{')) return '';
+  const m = /"(?:description|prompt)"\s*:\s*"((?:[^"\\]|\\.)*)("?)/.exec(text);
+  if (!m) return '';
+  let value;
+  try {
+    value = JSON.parse(`"${m[1].replace(/\\u[0-9a-fA-F]{0,3}$|\\$/, '')}"`);
+  } catch {
+    value = m[1];
+  }
+  return m[2] ? value : `${value}…`;
 }
 
 function readable(v) {

@@ -3,6 +3,7 @@ package batchimage.web;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -62,9 +63,9 @@ public final class PageRoutes extends RouteBuilder {
 
     @Override
     public void configure() {
-        from(pageEndpoint("platform-http:/?httpMethodRestrict=GET")).routeId("page-index")
+        from(pageEndpoint("platform-http:/?httpMethodRestrict=GET,HEAD")).routeId("page-index")
                 .process(ex -> send(ex, "index.html"));
-        from(pageEndpoint("platform-http:/static/{file}?httpMethodRestrict=GET")).routeId("page-static")
+        from(pageEndpoint("platform-http:/static/{file}?httpMethodRestrict=GET,HEAD")).routeId("page-static")
                 .process(ex -> send(ex, requestedFile(ex)));
     }
 
@@ -85,7 +86,7 @@ public final class PageRoutes extends RouteBuilder {
         }
         String raw = path.substring(path.lastIndexOf('/') + 1);
         try {
-            return java.net.URLDecoder.decode(raw.replace("+", "%2B"), StandardCharsets.UTF_8);
+            return URLDecoder.decode(raw.replace("+", "%2B"), StandardCharsets.UTF_8);
         } catch (IllegalArgumentException e) {
             return null;
         }
@@ -93,6 +94,7 @@ public final class PageRoutes extends RouteBuilder {
 
     private void send(Exchange ex, String name) {
         String ifNoneMatch = ex.getMessage().getHeader("If-None-Match", String.class);
+        boolean head = "HEAD".equals(ex.getMessage().getHeader(Exchange.HTTP_METHOD, String.class));
         var m = ex.getMessage();
         m.removeHeaders("*");
         Optional<PageFile> file = lookup(name);
@@ -119,7 +121,8 @@ public final class PageRoutes extends RouteBuilder {
         }
         m.setHeader(Exchange.HTTP_RESPONSE_CODE, 200);
         m.setHeader(Exchange.CONTENT_TYPE, f.type());
-        m.setBody(f.body());
+        // the HTTP server would write a body even to HEAD
+        m.setBody(head ? null : f.body());
     }
 
     private static boolean matches(String ifNoneMatch, String etag) {

@@ -181,7 +181,16 @@ class PageRoutesTest {
     }
 
     @Test
-    void onlyGetIsAnswered() throws Exception {
+    void headAnswersTheHeadersWithoutTheBody() throws Exception {
+        var res = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/static/app.css"))
+                .method("HEAD", HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(res.statusCode()).isEqualTo(200);
+        assertThat(res.headers().firstValue("Content-Type")).hasValue("text/css; charset=utf-8");
+        assertThat(res.body()).isEmpty();
+    }
+
+    @Test
+    void onlyGetAndHeadAreAnswered() throws Exception {
         var res = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/static/app.js"))
                 .POST(HttpRequest.BodyPublishers.ofString("x")).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(res.statusCode()).isIn(404, 405);

@@ -49,9 +49,10 @@ class SearchPageBrowserTest {
     private static final Path SCREENSHOTS = TestLibrary.PROJECT.resolve("target/screenshots");
     private static final Duration WAIT = Duration.ofSeconds(30);
 
-    /** A record with an image: "A dog is sitting on an unmade bed with pillows.", FURNITURE, images/000000022192.jpg. */
-    private static final String DOG_ON_BED = "aef32423-b0e4-5709-8833-c8fc9a09e4c6";
-    private static final String DOG_ON_BED_FILE = "images/000000022192.jpg";
+    /** A record with tags and an image (424 x 640): "A kitchen with a refrigerator, stove and oven with cabinets.", APPLIANCE. */
+    private static final String KITCHEN = "941c9ea4-cbc8-52fc-90b7-0516af10b093";
+    private static final String KITCHEN_FILE = "images/000000000802.jpg";
+    private static final String KITCHEN_PROMPT = "A kitchen with a refrigerator, stove and oven with cabinets.";
 
     @TempDir
     static Path work;
@@ -96,7 +97,7 @@ class SearchPageBrowserTest {
             assertThat(browser.text("#library-size")).contains("79 images");
 
             // type a query, press Enter
-            String query = "a dog sitting on an unmade bed with pillows";
+            String query = "a kitchen with a fridge, a stove and an oven";
             browser.driver.findElement(By.id("q")).sendKeys(query, Keys.ENTER);
             browser.waitForResults();
             assertThat(browser.params()).containsEntry("q", query);
@@ -104,32 +105,32 @@ class SearchPageBrowserTest {
             List<Map<String, Object>> thumbs = browser.visibleImagesLoaded("#results .card img");
             assertThat(thumbs).isNotEmpty().allSatisfy(img ->
                     assertThat(((Number) img.get("w")).intValue()).as("thumbnail %s", img.get("src")).isPositive());
-            assertThat(browser.cardIds()).contains(DOG_ON_BED);
+            assertThat(browser.cardIds()).contains(KITCHEN);
             // that card shows the record's own thumbnail (the image's proportions, at most 256 px), not a placeholder
-            var original = ImageIO.read(LIBRARY.resolve(DOG_ON_BED_FILE).toFile());
-            var dogThumb = browser.imageSize(".card[data-id='" + DOG_ON_BED + "'] img");
-            assertThat(Math.max(dogThumb[0], dogThumb[1])).isBetween(1, 256);
-            assertThat((double) dogThumb[0] / dogThumb[1]).isCloseTo((double) original.getWidth() / original.getHeight(),
+            var original = ImageIO.read(LIBRARY.resolve(KITCHEN_FILE).toFile());
+            var kitchenThumb = browser.imageSize(".card[data-id='" + KITCHEN + "'] img");
+            assertThat(Math.max(kitchenThumb[0], kitchenThumb[1])).isBetween(1, 256);
+            assertThat((double) kitchenThumb[0] / kitchenThumb[1]).isCloseTo((double) original.getWidth() / original.getHeight(),
                     org.assertj.core.data.Offset.offset(0.05));
-            assertThat(browser.text(".card[data-id='" + DOG_ON_BED + "'] .prompt")).isEqualTo("A dog is sitting on an unmade bed with pillows.");
-            assertThat(browser.text(".card[data-id='" + DOG_ON_BED + "'] .score")).isNotBlank();
+            assertThat(browser.text(".card[data-id='" + KITCHEN + "'] .prompt")).isEqualTo(KITCHEN_PROMPT);
+            assertThat(browser.text(".card[data-id='" + KITCHEN + "'] .score")).isNotBlank();
             browser.screenshot("search-results");
 
             // keyboard: the card takes focus, Enter opens the detail with the full image and the record
-            browser.js("document.querySelector(\".card[data-id='" + DOG_ON_BED + "']\").focus()");
+            browser.js("document.querySelector(\".card[data-id='" + KITCHEN + "']\").focus()");
             new Actions(browser.driver).sendKeys(Keys.ENTER).perform();
             browser.waitFor("the detail dialog with its full image and record",
                     "const i = document.querySelector('#detail-image');"
                             + "return document.querySelector('#detail').open && i.complete && i.naturalWidth > 0"
                             + " && document.querySelector('#detail-record dl') !== null");
             assertThat(browser.imageSize("#detail-image")).containsExactly(original.getWidth(), original.getHeight());
-            assertThat(browser.text("#detail-record")).contains("A dog is sitting on an unmade bed with pillows.", "FURNITURE", DOG_ON_BED);
-            assertThat(browser.params()).containsEntry("q", query).containsEntry("open", DOG_ON_BED);
+            assertThat(browser.text("#detail-record")).contains(KITCHEN_PROMPT, "APPLIANCE", "refrigerator", KITCHEN);
+            assertThat(browser.params()).containsEntry("q", query).containsEntry("open", KITCHEN);
             browser.screenshot("detail");
             // Escape closes it, the URL forgets it, focus goes back to the card
             new Actions(browser.driver).sendKeys(Keys.ESCAPE).perform();
             browser.waitFor("the dialog to close", "return !document.querySelector('#detail').open && !location.search.includes('open=')");
-            assertThat(browser.js("return document.activeElement.dataset.id")).isEqualTo(DOG_ON_BED);
+            assertThat(browser.js("return document.activeElement.dataset.id")).isEqualTo(KITCHEN);
 
             // a sub-theme filter: every card is of that sub-theme, and the URL keeps query and filter
             new Select(browser.driver.findElement(By.id("sub_theme"))).selectByValue("ANIMAL");
@@ -156,7 +157,7 @@ class SearchPageBrowserTest {
             browser.waitForResults();
             assertThat(browser.value("#sub_theme")).isEmpty();
             assertThat(browser.value("#q")).isEqualTo(query);
-            assertThat(browser.cardIds()).contains(DOG_ON_BED);
+            assertThat(browser.cardIds()).contains(KITCHEN);
             browser.driver.navigate().forward();
             browser.waitFor("the filtered search again", "return location.search.includes('sub_theme=ANIMAL')");
             browser.waitForResults();
