@@ -127,6 +127,7 @@ public final class BatchImage implements AutoCloseable {
         if (mode == Mode.SERVICE) {
             main.configure().addRoutesBuilder(batchimage.images.ImageRoutes.of(settings, db.dataSource()));
             main.configure().addRoutesBuilder(new SearchRoutes(ApiAccess.from(settings)));
+            main.configure().addRoutesBuilder(new batchimage.web.PageRoutes());
         }
         main.configure().addConfiguration(BatchImageBeans.class);
         return app;
