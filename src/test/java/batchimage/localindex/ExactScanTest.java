@@ -174,6 +174,49 @@ class ExactScanTest {
         }
     }
 
+    /**
+     * More matching vectors than the shortlist, of enough dimensions for bits: the bits shortlist the
+     * candidates, int8 codes rank them, floats score them. Scores stay exact; the neighbours found are
+     * those of brute force (recall@10 measured here, not assumed).
+     */
+    @Test
+    void aBroadFilterIsShortlistedByBitsAndStillFindsTheNeighbours() throws Exception {
+        int dim = ExactScan.BITS_MIN_DIMENSIONS + 32;
+        var r = new Random(13);
+        var vectors = new HashMap<String, float[]>();
+        var json = new ObjectMapper();
+        try (var ns = new LuceneNamespace("t", dir)) {
+            var batch = new ArrayList<VectorRecord>();
+            for (int i = 0; i < 6000; i++) {
+                float[] v = clustered(r, dim);
+                // 'most' matches about 5,000: more than the shortlist
+                String part = i % 6 == 0 ? "rest" : "most";
+                batch.add(new VectorRecord("v" + i, v, Map.of("part", part)));
+                if (part.equals("most")) {
+                    vectors.put("v" + i, v);
+                }
+            }
+            ns.upsert(batch);
+            assertThat(vectors.size()).isGreaterThan(2 * ExactScan.MIN_SHORTLIST);
+            var filter = FilterParser.parse(json.readTree("{\"part\": \"most\"}"));
+            int found = 0;
+            int queries = 40;
+            for (int q = 0; q < queries; q++) {
+                float[] query = clustered(r, dim);
+                var got = ns.query(query, 10, filter, false, false);
+                var exact = new ArrayList<>(vectors.keySet());
+                exact.sort(Comparator.comparingDouble((String id) -> -cos(vectors.get(id), query)));
+                var expected = exact.subList(0, 10);
+                assertThat(got).hasSize(10);
+                for (var m : got) {
+                    assertThat(m.score()).isCloseTo(cos(vectors.get(m.id()), query), within(1e-5));
+                    found += expected.contains(m.id()) ? 1 : 0;
+                }
+            }
+            assertThat(found / (10.0 * queries)).as("recall@10").isGreaterThanOrEqualTo(0.98);
+        }
+    }
+
     /** Vectors around 20 centres, so that neighbours are close and int8 rounding alone would mis-rank them. */
     private static float[] clustered(Random r, int dim) {
         var centre = new Random(r.nextInt(20));
