@@ -29,6 +29,10 @@ URL="http://127.0.0.1:$PORT"
 bi() { java $JOPTS -Dbatch-image.home="$PWD" -jar "$WORK/batch-image.jar" "$@"; }
 SERVICE=
 serve() {
+  if curl -s -o /dev/null "$URL/" 2>/dev/null; then
+    echo "port $PORT is already taken: stop what listens there" >&2
+    exit 1
+  fi
   BATCH_IMAGE_DATA="$1" INGEST_POLL_INBOX=false INDEX_ENABLED=false \
     java $JOPTS -Xmx4g -Dbatch-image.home="$PWD" -jar "$WORK/batch-image.jar" run --port "$PORT" > "$2" 2>&1 &
   SERVICE=$!

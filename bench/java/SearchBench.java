@@ -269,7 +269,7 @@ public final class SearchBench {
                 }
                 float[] v = noisy(base.get(random.nextInt(base.size())), random);
                 batch.add(Map.of("id", r.id().toString(), "values", v, "metadata", metadata(r)));
-                if (batch.size() == 500) {
+                if (batch.size() == 200) {
                     post(url + "/pinecone/vectors/upsert", Map.of("namespace", namespace, "vectors", batch));
                     upserted += batch.size();
                     batch.clear();

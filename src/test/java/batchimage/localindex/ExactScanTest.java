@@ -228,14 +228,6 @@ class ExactScanTest {
     }
 
     private static double cos(float[] a, float[] b) {
-        double d = 0;
-        double na = 0;
-        double nb = 0;
-        for (int i = 0; i < a.length; i++) {
-            d += a[i] * b[i];
-            na += a[i] * a[i];
-            nb += b[i] * b[i];
-        }
-        return d / Math.sqrt(na * nb);
+        return LuceneNamespaceTest.cos(a, b);
     }
 }

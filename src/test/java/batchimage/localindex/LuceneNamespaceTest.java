@@ -145,7 +145,8 @@ class LuceneNamespaceTest {
         return ids.subList(0, 10).stream().map(i -> "v" + i).toList();
     }
 
-    private static double cos(float[] a, float[] b) {
+    /** Cosine in double precision: what the index's scores are checked against (also ExactScanTest). */
+    static double cos(float[] a, float[] b) {
         double d = 0;
         double na = 0;
         double nb = 0;

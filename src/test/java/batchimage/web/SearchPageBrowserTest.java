@@ -184,6 +184,48 @@ class SearchPageBrowserTest {
         }
     }
 
+    /**
+     * The issue's scenario: "a dog" shows the dog photographs first, their thumbnails loaded; the page,
+     * the API and the command line give the same records in the same order.
+     */
+    @Test
+    void aDogShowsTheDogPhotographsAndPageApiAndCommandLineAgree() throws Exception {
+        // the photographs of a dog (not the hot-dog cake), one of them untagged
+        List<String> dogs = new java.util.ArrayList<>();
+        try (var c = java.sql.DriverManager.getConnection(db);
+             var rs = c.createStatement().executeQuery("SELECT id FROM image_library WHERE prompt ~* '\\ma dog\\M'")) {
+            while (rs.next()) {
+                dogs.add(rs.getString(1));
+            }
+        }
+        assertThat(dogs).hasSize(3);
+        try (BatchImage service = TestLibrary.service(data, db); Browser browser = new Browser(work.resolve("profile-dog"))) {
+            String base = baseUrl(service);
+            browser.open(base);
+            browser.driver.findElement(By.id("q")).sendKeys("a dog", Keys.ENTER);
+            browser.waitForResults();
+            List<String> page = browser.cardIds();
+            assertThat(page.subList(0, 5)).as("the first five cards").containsAll(dogs);
+            assertThat(browser.visibleImagesLoaded("#results .card img")).allSatisfy(img ->
+                    assertThat(((Number) img.get("w")).intValue()).as("thumbnail %s", img.get("src")).isPositive());
+            browser.screenshot("a-dog");
+
+            var api = new com.fasterxml.jackson.databind.ObjectMapper().readTree(http.send(HttpRequest.newBuilder(
+                    URI.create(base + "api/search?q=a+dog&top_k=" + page.size())).build(), HttpResponse.BodyHandlers.ofString()).body());
+            var apiIds = new java.util.ArrayList<String>();
+            api.get("matches").forEach(m -> apiIds.add(m.get("id").asText()));
+            assertThat(apiIds).as("the API's answer").isEqualTo(page);
+
+            var out = new java.io.StringWriter();
+            int exit = batchimage.Application.execute(new java.io.PrintWriter(out, true), new java.io.PrintWriter(new java.io.StringWriter(), true),
+                    Map.of(), "search", "a dog", "--url", base.substring(0, base.length() - 1), "--top-k", String.valueOf(page.size()), "--json");
+            assertThat(exit).isZero();
+            var cliIds = new java.util.ArrayList<String>();
+            new com.fasterxml.jackson.databind.ObjectMapper().readTree(out.toString()).get("matches").forEach(m -> cliIds.add(m.get("id").asText()));
+            assertThat(cliIds).as("the command line's answer").isEqualTo(page);
+        }
+    }
+
     @Test
     void withAnApiKeyThePageAsksOnceThenSearchesAndShowsImages() throws Exception {
         String key = "page-test-key-7f3a";
