@@ -327,7 +327,7 @@ public final class LuceneNamespace implements AutoCloseable {
         log.deleteUpTo(covered);
     }
 
-    private static Document document(VectorRecord r) {
+    static Document document(VectorRecord r) {
         var d = new Document();
         d.add(new StringField(ID, r.id(), Field.Store.YES));
         d.add(new SortedDocValuesField(ID_SORT, new BytesRef(r.id())));
