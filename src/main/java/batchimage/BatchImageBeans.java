@@ -114,6 +114,7 @@ public class BatchImageBeans implements CamelConfiguration {
                     : new batchimage.enrich.ComfyClient(url, settings.get("comfyui.tagger-node"), settings.getInt("comfyui.timeout-ms"));
             String out = settings.get("comfyui.output-dir");
             enricher = new batchimage.enrich.Enricher(dataSource, mediaFolders, comfy, out.isBlank() ? null : Path.of(out).toAbsolutePath().normalize(),
+                    settings.getBoolean("comfyui.fetch-images"),
                     settings.getInt("enrich.retry-seconds"), settings.getInt("enrich.max-attempts"), settings.getInt("enrich.progress-seconds"));
         }
         return enricher;

@@ -9,6 +9,9 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 
 /** Asks ComfyUI ({@code comfyui.url}) for a task's history: {@code GET /history/{prompt_id}}. */
@@ -37,6 +40,34 @@ public final class ComfyClient {
 
     public String url() {
         return base;
+    }
+
+    /**
+     * Fetches an output image through {@code GET /view?filename=&subfolder=&type=} into {@code target} (written
+     * beside it first, then moved into place, so that a half-written image is never served).
+     */
+    public void view(ComfyHistory.Image image, Path target) throws Unreachable, InterruptedException {
+        String query = "filename=" + URLEncoder.encode(image.filename(), StandardCharsets.UTF_8)
+                + "&subfolder=" + URLEncoder.encode(image.subfolder(), StandardCharsets.UTF_8)
+                + "&type=" + URLEncoder.encode(image.type(), StandardCharsets.UTF_8);
+        var request = HttpRequest.newBuilder(URI.create(base + "/view?" + query)).timeout(timeout).GET().build();
+        Path partial = target.resolveSibling("." + target.getFileName() + ".part");
+        try {
+            Files.createDirectories(target.getParent());
+            HttpResponse<Path> res = http.send(request, HttpResponse.BodyHandlers.ofFile(partial));
+            if (res.statusCode() != 200) {
+                throw new Unreachable("ComfyUI at " + base + " answered " + res.statusCode() + " to GET /view?" + query);
+            }
+            Files.move(partial, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new Unreachable("cannot fetch " + image.filename() + " from ComfyUI at " + base + " into " + target + ": " + e);
+        } finally {
+            try {
+                Files.deleteIfExists(partial);
+            } catch (IOException e) {
+                // a leftover .part file is overwritten by the next fetch
+            }
+        }
     }
 
     /** What ComfyUI says of the task {@code promptId} (a record's task_id). */

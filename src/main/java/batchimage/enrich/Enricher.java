@@ -167,6 +167,7 @@ public final class Enricher {
     private final MediaFolders media;
     private final ComfyClient comfy;
     private final Path comfyOutputDir;
+    private final boolean fetchImages;
     private final int retrySeconds;
     private final int maxAttempts;
     private final long progressNanos;
@@ -176,13 +177,15 @@ public final class Enricher {
     /**
      * @param comfy          ComfyUI's client, or null when {@code comfyui.url} is not set
      * @param comfyOutputDir ComfyUI's output folder as seen from here, or null
+     * @param fetchImages    images found nowhere here are fetched through ComfyUI's /view into the first media folder
      */
-    public Enricher(DataSource dataSource, MediaFolders media, ComfyClient comfy, Path comfyOutputDir, int retrySeconds,
-                    int maxAttempts, int progressSeconds) {
+    public Enricher(DataSource dataSource, MediaFolders media, ComfyClient comfy, Path comfyOutputDir, boolean fetchImages,
+                    int retrySeconds, int maxAttempts, int progressSeconds) {
         this.dataSource = dataSource;
         this.media = media;
         this.comfy = comfy;
         this.comfyOutputDir = comfyOutputDir;
+        this.fetchImages = fetchImages && comfy != null;
         this.retrySeconds = retrySeconds;
         this.maxAttempts = Math.max(1, maxAttempts);
         this.progressNanos = progressSeconds * 1_000_000_000L;
@@ -344,6 +347,7 @@ public final class Enricher {
                 if (needPath() && comfyImage != null) {
                     found(media.resolve(comfyImage.filename()));
                 }
+
                 if (needPath() && comfyImage == null) {
                     comfyProblem = "ComfyUI's history of the task has no output image";
                 }
@@ -354,9 +358,30 @@ public final class Enricher {
             if (needPath()) {
                 found(media.image(c.name()));
             }
+            if (needPath() && comfyImage != null && fetchImages) {
+                fetch(comfyImage);
+            }
             // ComfyUI says where the image is even when this machine cannot see it: better than no path
             if (needPath() && blank(filePath) && comfyImage != null && comfyOutputDir != null) {
                 filePath = comfyPath(comfyImage).toString();
+            }
+        }
+
+        /** The image from ComfyUI's /view into {@code <first media folder>/comfyui/<subfolder>/<filename>}. */
+        private void fetch(ComfyHistory.Image image) {
+            Path target = fetchTarget(image);
+            if (target == null) {
+                comfyProblem = "ComfyUI's image name is not a plain file name: " + image.subfolder() + "/" + image.filename();
+                return;
+            }
+            try {
+                comfy.view(image, target);
+                found(media.resolve(target.toString()));
+            } catch (ComfyClient.Unreachable e) {
+                comfyProblem = e.getMessage();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                comfyProblem = "interrupted while fetching " + image.filename();
             }
         }
 
@@ -383,7 +408,15 @@ public final class Enricher {
                 why.add("no tags: " + (failed != null ? failed : comfy == null ? "COMFYUI_URL is not set" : comfyProblem));
             }
             if (missingPath) {
-                why.add("no image: " + (mediaProblem != null ? mediaProblem : comfyProblem != null ? comfyProblem : "not found"));
+                var path = new ArrayList<String>();
+                if (mediaProblem != null) {
+                    path.add(mediaProblem);
+                }
+                // said once: under the tags when it is why they are missing too
+                if (comfyProblem != null && (!missingTags || failed != null)) {
+                    path.add(comfyProblem);
+                }
+                why.add("no image: " + (path.isEmpty() ? "not found" : String.join("; ", path)));
             }
             String reason = String.join("; ", why);
             if (failed != null) {
@@ -402,6 +435,24 @@ public final class Enricher {
             return new Outcome(c, description, filePath, !missingPath, "waiting", attempts, reason,
                     OffsetDateTime.now(ZoneOffset.UTC).plusSeconds(delay));
         }
+    }
+
+    /** Where a fetched image goes; null when ComfyUI's names are not plain names (they could climb out). */
+    Path fetchTarget(ComfyHistory.Image image) {
+        Path base = media.folders().get(0).resolve("comfyui");
+        Path p = base;
+        var parts = new ArrayList<String>(List.of(image.subfolder().split("[\\\\/]+")));
+        parts.add(image.filename());
+        for (String part : parts) {
+            if (part.isEmpty()) {
+                continue;
+            }
+            if (part.equals(".") || part.equals("..") || part.indexOf('\0') >= 0 || part.contains(":")) {
+                return null;
+            }
+            p = p.resolve(part);
+        }
+        return p.normalize().startsWith(base) && !p.equals(base) ? p : null;
     }
 
     private Path comfyPath(ComfyHistory.Image image) {

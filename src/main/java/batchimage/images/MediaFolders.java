@@ -173,6 +173,10 @@ public final class MediaFolders {
         for (int from = 0; from < segments.size(); from++) {
             List<Path> candidates = new ArrayList<>();
             if (from == segments.size() - 1) {
+                // directly in each folder first (a file added since the index's last check is found at once), then anywhere below
+                for (Path folder : folders) {
+                    candidates.add(folder.resolve(segments.get(from)));
+                }
                 candidates.addAll(byName.find(segments.get(from)));
             } else {
                 for (Path folder : folders) {

@@ -23,12 +23,13 @@ class MediaIndexTest {
     }
 
     @Test
-    void aHundredThousandFilesAreListedOncePerFolderWhateverTheNumberOfLookups() throws IOException {
+    void manyFilesAreListedOncePerFolderWhateverTheNumberOfLookups() throws IOException {
         Path media1 = Files.createDirectories(root.resolve("media1"));
         Path media2 = Files.createDirectories(root.resolve("media2"));
+        // 20,000 files here; EnrichManyFilesTest has the 100,000 through the enrich route
         for (int d = 0; d < 100; d++) {
             Path dir = Files.createDirectories(media1.resolve("batch-" + d).resolve("day"));
-            for (int i = 0; i < 1000; i++) {
+            for (int i = 0; i < 200; i++) {
                 Files.createFile(dir.resolve(String.format("img_%03d_%03d.png", d, i)));
             }
         }
@@ -38,7 +39,7 @@ class MediaIndexTest {
 
         for (int k = 0; k < 5000; k++) {
             int d = k % 100;
-            int i = (k * 7) % 1000;
+            int i = (k * 7) % 200;
             String name = String.format("img_%03d_%03d", d, i);
             Path expected = media1.resolve("batch-" + d).resolve("day").resolve(name + ".png").toRealPath();
             assertThat(folders.image(name)).as(name).isEqualTo(new MediaLookup.Found(expected));
@@ -48,7 +49,7 @@ class MediaIndexTest {
         }
         assertThat(folders.image("only-here")).isEqualTo(new MediaLookup.Found(media2.resolve("deep/er/only-here_00001_.png").toRealPath()));
         assertThat(folders.image("img_100_000")).isInstanceOf(MediaLookup.Missing.class);
-        assertThat(index.files()).isEqualTo(100_001);
+        assertThat(index.files()).isEqualTo(20_001);
         // recheck-ms 0: every lookup stats the directories, none lists them again
         assertThat(index.listings()).as("recursive listings").isEqualTo(2);
         assertThat(index.builds()).isEqualTo(1);
