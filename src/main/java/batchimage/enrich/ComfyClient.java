@@ -60,7 +60,7 @@ public final class ComfyClient {
             }
             Files.move(partial, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
-            throw new Unreachable("cannot fetch " + image.filename() + " from ComfyUI at " + base + " into " + target + ": " + e);
+            throw new Unreachable("cannot fetch " + image.filename() + " from ComfyUI at " + base + " into " + target + ": " + describe(e));
         } finally {
             try {
                 Files.deleteIfExists(partial);
@@ -68,6 +68,14 @@ public final class ComfyClient {
                 // a leftover .part file is overwritten by the next fetch
             }
         }
+    }
+
+    /** An I/O failure in words: a refused connection has no message of its own. */
+    private static String describe(IOException e) {
+        String m = e.getMessage();
+        String kind = e instanceof java.net.ConnectException ? "connection refused"
+                : e instanceof java.net.http.HttpTimeoutException ? "timed out" : e.getClass().getSimpleName();
+        return m == null || m.isBlank() ? kind : kind + " (" + m + ")";
     }
 
     /** What ComfyUI says of the task {@code promptId} (a record's task_id). */
@@ -78,7 +86,7 @@ public final class ComfyClient {
         try {
             res = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
         } catch (IOException e) {
-            throw new Unreachable("ComfyUI at " + base + " cannot be reached: " + e);
+            throw new Unreachable("ComfyUI at " + base + " cannot be reached: " + describe(e));
         }
         if (res.statusCode() != 200) {
             throw new Unreachable("ComfyUI at " + base + " answered " + res.statusCode() + " to GET /history/" + promptId);

@@ -149,6 +149,8 @@ public final class Enricher {
         final AtomicLong done = new AtomicLong();
         final AtomicLong lostToImport = new AtomicLong();
         volatile long lastProgress = System.nanoTime();
+        /** Why ComfyUI could not be asked, once it could not: the rest of the pass does not ask it again. */
+        volatile String comfyDown;
 
         Map<String, Object> summary() {
             var m = new LinkedHashMap<String, Object>();
@@ -265,20 +267,20 @@ public final class Enricher {
     /** Looks each record up: ComfyUI first (when set and something is missing), then the media folders. */
     public Batch lookUp(Batch batch) throws InterruptedException {
         var outcomes = new ArrayList<Outcome>(batch.size());
-        String comfyDown = null;
+        Run run = batch.run;
         for (Candidate c : batch.candidates) {
             Lookup l = new Lookup(c);
             if (comfy != null && (l.needTags() || l.needPath())) {
-                if (comfyDown != null) {
-                    l.comfyProblem = comfyDown;
+                if (run.comfyDown != null) {
+                    l.unreachable = run.comfyDown;
                 } else {
                     try {
                         l.fromComfy(comfy.history(c.id()));
                     } catch (ComfyClient.Unreachable e) {
-                        // one warning per batch and no more requests in it: ComfyUI down is not a storm of errors
-                        comfyDown = e.getMessage();
-                        l.comfyProblem = comfyDown;
-                        LOG.warn("enrich: {}; the batch's records are tried again later", comfyDown);
+                        // one warning per pass and no more requests in it: ComfyUI down is not a storm of errors
+                        run.comfyDown = e.getMessage();
+                        l.unreachable = run.comfyDown;
+                        LOG.warn("enrich: {}; ComfyUI is not asked again in this pass, its records are tried again later", run.comfyDown);
                     }
                 }
             }
@@ -296,6 +298,8 @@ public final class Enricher {
         String filePath;
         boolean pathFound;
         String comfyProblem;
+        /** ComfyUI could not be asked: not the record's fault, so it costs no attempt. */
+        String unreachable;
         String mediaProblem;
         String failed;
         ComfyHistory.Image comfyImage;
@@ -405,7 +409,8 @@ public final class Enricher {
             }
             var why = new ArrayList<String>();
             if (missingTags) {
-                why.add("no tags: " + (failed != null ? failed : comfy == null ? "COMFYUI_URL is not set" : comfyProblem));
+                why.add("no tags: " + (failed != null ? failed : comfy == null ? "COMFYUI_URL is not set"
+                        : unreachable != null ? unreachable : comfyProblem));
             }
             if (missingPath) {
                 var path = new ArrayList<String>();
@@ -416,6 +421,9 @@ public final class Enricher {
                 if (comfyProblem != null && (!missingTags || failed != null)) {
                     path.add(comfyProblem);
                 }
+                if (unreachable != null && !missingTags) {
+                    path.add(unreachable);
+                }
                 why.add("no image: " + (path.isEmpty() ? "not found" : String.join("; ", path)));
             }
             String reason = String.join("; ", why);
@@ -425,6 +433,11 @@ public final class Enricher {
             if (!missingPath && comfy == null) {
                 // only tags are missing and nothing here can give them: done until ComfyUI is configured
                 return new Outcome(c, description, filePath, true, "done", 0, reason, null);
+            }
+            if (unreachable != null) {
+                long delay = Math.min(MAX_DELAY_SECONDS, Math.max(retrySeconds, 1) * (1L << Math.min(c.attempts(), 20)));
+                return new Outcome(c, description, filePath, !missingPath, "waiting", c.attempts(), reason,
+                        OffsetDateTime.now(ZoneOffset.UTC).plusSeconds(delay));
             }
             int attempts = c.attempts() + 1;
             if (attempts >= maxAttempts) {
