@@ -349,7 +349,9 @@ public final class Enricher {
                     }
                 }
                 if (needPath() && comfyImage != null) {
-                    found(media.resolve(comfyImage.filename()));
+                    // ComfyUI's counters repeat across subfolders: <subfolder>/<filename> first, then the name alone
+                    String sub = comfyImage.subfolder().isBlank() ? "" : comfyImage.subfolder().strip() + "/";
+                    found(media.resolve(sub + comfyImage.filename()));
                 }
 
                 if (needPath() && comfyImage == null) {
