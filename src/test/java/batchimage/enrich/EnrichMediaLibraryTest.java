@@ -223,6 +223,15 @@ class EnrichMediaLibraryTest {
     }
 
     @Test
+    void reImportingTheOriginalFileKeepsWhatEnrichFilledIn(@TempDir Path again) throws Exception {
+        var result = app.importFile(TestLibrary.copyShared("media-library/batch_image_data_media_final.json", again));
+        assertThat(result.outcome()).isEqualTo("done");
+        assertThat(result.updated()).as("rows rewritten").isZero();
+        assertThat(result.unchanged()).isEqualTo(79);
+        assertThat(TestLibrary.count(db, "SELECT count(*) FROM image_library WHERE enrich_state IS NULL OR index_state <> 'indexed'")).isZero();
+    }
+
+    @Test
     void comfyUisEscapesAndBatchesAreRead() {
         assertThat(column(escapedId, "description")).isEqualTo(history.get(escapedId).path("tags").asText() + ", (indoor scene)");
         assertThat(column(multiImageId, "description")).isEqualTo(history.get(multiImageId).path("tags").asText());
