@@ -135,6 +135,12 @@ public final class Enricher {
         public List<Outcome> outcomes() {
             return outcomes;
         }
+
+        /** What a dead letter of the batch records: the records it held. */
+        @Override
+        public String toString() {
+            return "enrich batch of records " + candidates.stream().map(Candidate::id).toList();
+        }
     }
 
     /** One pass of the route: when it started and what it did, for the progress lines and the answer. */
