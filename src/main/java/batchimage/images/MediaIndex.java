@@ -49,8 +49,10 @@ public final class MediaIndex implements FileNameLookup {
     private final LongSupplier clock;
     private final AtomicLong listings = new AtomicLong();
     private final AtomicLong builds = new AtomicLong();
-    private Snapshot snapshot;
-    private long checkedAt;
+    private volatile Snapshot snapshot;
+    private volatile long checkedAt;
+    /** One thread checks (and lists again) at a time; the others go on with the snapshot they have. */
+    private final java.util.concurrent.atomic.AtomicBoolean checking = new java.util.concurrent.atomic.AtomicBoolean();
 
     /** What one listing of the folders found. */
     private record Snapshot(Map<String, List<Path>> byName, Map<String, List<Path>> byBase, Map<String, List<Path>> byCounterBase,
@@ -104,18 +106,30 @@ public final class MediaIndex implements FileNameLookup {
         return current().files;
     }
 
-    private synchronized Snapshot current() {
+    private Snapshot current() {
+        Snapshot s = snapshot;
         long now = clock.getAsLong();
-        if (snapshot == null) {
-            snapshot = build();
-            checkedAt = now;
-        } else if (now - checkedAt >= recheckMillis) {
-            checkedAt = now;
-            if (changed(snapshot)) {
-                snapshot = build();
+        if (s == null) {
+            synchronized (this) {
+                if (snapshot == null) {
+                    snapshot = build();
+                    checkedAt = now;
+                }
+                return snapshot;
             }
         }
-        return snapshot;
+        if (now - checkedAt >= recheckMillis && checking.compareAndSet(false, true)) {
+            try {
+                checkedAt = now;
+                if (changed(s)) {
+                    snapshot = build();
+                }
+            } finally {
+                checking.set(false);
+            }
+            return snapshot;
+        }
+        return s;
     }
 
     /** Whether a listed directory (or a folder) was changed, removed or appeared since the listing. */
