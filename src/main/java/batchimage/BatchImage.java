@@ -102,6 +102,8 @@ public final class BatchImage implements AutoCloseable {
         }
         if (mode != Mode.SERVICE) {
             props.setProperty("ingest.poll-inbox", "false");
+            // only the service enriches on a schedule; `enrich` runs a pass on demand
+            props.setProperty("enrich.enabled", "false");
         }
         if (mode == Mode.IMPORT && indexHere) {
             // the import waits for its records to be indexed: its index route must run
@@ -111,6 +113,9 @@ public final class BatchImage implements AutoCloseable {
         var app = new BatchImage(settings, db, main);
         main.bind("dataSource", db.dataSource());
         main.bind("settings", settings);
+        // one index of the media folders, shared by the images API and the enrich route
+        var media = batchimage.images.MediaFolders.from(settings);
+        main.bind("mediaFolders", media);
         app.indexing = indexHere;
         if (serveLocal) {
             var models = new LocalModels();
@@ -125,8 +130,9 @@ public final class BatchImage implements AutoCloseable {
             main.configure().addRoutesBuilder(new LocalPineconeRoutes(new PineconeApi(index)));
         }
         if (mode == Mode.SERVICE) {
-            main.configure().addRoutesBuilder(batchimage.images.ImageRoutes.of(settings, db.dataSource()));
+            main.configure().addRoutesBuilder(batchimage.images.ImageRoutes.of(settings, db.dataSource(), media));
             main.configure().addRoutesBuilder(new SearchRoutes(ApiAccess.from(settings)));
+            main.configure().addRoutesBuilder(new batchimage.enrich.EnrichRoutes(ApiAccess.from(settings)));
             main.configure().addRoutesBuilder(new batchimage.web.PageRoutes());
         }
         main.configure().addConfiguration(BatchImageBeans.class);

@@ -102,6 +102,26 @@ public class BatchImageBeans implements CamelConfiguration {
         return new DeadLetters(dataSource, indexer(camel));
     }
 
+    @BeanInject("mediaFolders")
+    batchimage.images.MediaFolders mediaFolders;
+
+    /** The enrich route's steps: ComfyUI's history (when comfyui.url is set) and the media folders' index. */
+    @BindToRegistry("enricher")
+    public synchronized batchimage.enrich.Enricher enricher() {
+        if (enricher == null) {
+            String url = settings.get("comfyui.url");
+            var comfy = url.isBlank() ? null
+                    : new batchimage.enrich.ComfyClient(url, settings.get("comfyui.tagger-node"), settings.getInt("comfyui.timeout-ms"));
+            String out = settings.get("comfyui.output-dir");
+            enricher = new batchimage.enrich.Enricher(dataSource, mediaFolders, comfy, out.isBlank() ? null : Path.of(out).toAbsolutePath().normalize(),
+                    settings.getBoolean("comfyui.fetch-images"),
+                    settings.getInt("enrich.retry-seconds"), settings.getInt("enrich.max-attempts"), settings.getInt("enrich.progress-seconds"));
+        }
+        return enricher;
+    }
+
+    private batchimage.enrich.Enricher enricher;
+
     @BindToRegistry("importer")
     public Importer importer() {
         return new Importer(dataSource, new ObjectMapper(), Path.of(dataDir).resolve("error"), defaultTheme, progressSeconds);

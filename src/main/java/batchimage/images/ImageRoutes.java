@@ -20,8 +20,7 @@ public final class ImageRoutes extends RouteBuilder {
     }
 
     /** Media folders from {@code media.dirs}, thumbnails kept in {@code <data>/thumbs}, the API key if one is set. */
-    public static ImageRoutes of(Settings settings, DataSource dataSource) {
-        var folders = MediaFolders.from(settings);
+    public static ImageRoutes of(Settings settings, DataSource dataSource, MediaFolders folders) {
         var thumbnails = new Thumbnails(settings.dataDir().resolve("thumbs"), new ThumbnailRenderer(THUMBNAIL_SIDE));
         LoggerFactory.getLogger(ImageRoutes.class).info("images served from {}, thumbnails kept in {}", folders.folders(), thumbnails.dir());
         return new ImageRoutes(new ImageHandler(ApiAccess.from(settings), new ImageRecords(dataSource), folders, thumbnails));

@@ -54,9 +54,45 @@ public final class MediaFolders {
         this.byName = byName;
     }
 
-    /** The folders of {@code media.dirs} (comma-separated), or {@code <data>/media} when it is empty. */
+    /**
+     * The folders of {@code media.dirs} (comma-separated), or {@code <data>/media} when it is empty, with file
+     * names looked up in a {@link MediaIndex} of them (checked again {@code media.recheck-ms} after the last check).
+     */
     public static MediaFolders from(Settings settings) {
-        return new MediaFolders(configured(settings.get("media.dirs"), settings.dataDir()));
+        List<Path> dirs = absolute(configured(settings.get("media.dirs"), settings.dataDir()));
+        return new MediaFolders(dirs, new MediaIndex(dirs, settings.getInt("media.recheck-ms")));
+    }
+
+    /** How file names are looked up (a {@link MediaIndex} for the service). */
+    public FileNameLookup byName() {
+        return byName;
+    }
+
+    /**
+     * The image of a record named {@code name} (its {@code file_name}): {@code <name>.png|jpg|jpeg|webp} or
+     * ComfyUI's {@code <name>_00001_.png} anywhere in the folders, checked as every other path is.
+     */
+    public MediaLookup image(String name) {
+        String n = name == null ? "" : name.strip();
+        if (n.isEmpty() || n.indexOf('\0') >= 0 || n.contains("/") || n.contains("\\") || n.equals("..") || !plainName(n)) {
+            return new MediaLookup.Missing("no file name to look for");
+        }
+        List<Path> real = realFolders();
+        MediaLookup.Outside refused = null;
+        for (Path candidate : byName.images(n)) {
+            if (!Files.exists(candidate, LinkOption.NOFOLLOW_LINKS)) {
+                continue;
+            }
+            MediaLookup found = check(candidate, real);
+            if (found instanceof MediaLookup.Found) {
+                return found;
+            }
+            if (found instanceof MediaLookup.Outside o && refused == null) {
+                refused = o;
+            }
+        }
+        return refused != null ? refused
+                : new MediaLookup.Missing("no image " + n + ".png|jpg|jpeg|webp or " + n + "_NNNNN_.png in the media folders");
     }
 
     static List<Path> configured(String mediaDirs, Path dataDir) {
@@ -137,6 +173,10 @@ public final class MediaFolders {
         for (int from = 0; from < segments.size(); from++) {
             List<Path> candidates = new ArrayList<>();
             if (from == segments.size() - 1) {
+                // directly in each folder first (a file added since the index's last check is found at once), then anywhere below
+                for (Path folder : folders) {
+                    candidates.add(folder.resolve(segments.get(from)));
+                }
                 candidates.addAll(byName.find(segments.get(from)));
             } else {
                 for (Path folder : folders) {

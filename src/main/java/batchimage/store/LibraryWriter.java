@@ -35,18 +35,25 @@ public final class LibraryWriter implements AutoCloseable {
      * the new are inserted, the differing updated, the unchanged not touched (not even locked).
      */
     private static final String UPSERT = """
-            WITH changed AS MATERIALIZED (
-                SELECT s.*, t.id IS NULL AS is_new
+            WITH merged AS (
+                SELECT s.id, s.name, s.prompt, s.theme, s.sub_theme, s.extra, s.source_file, t.id IS NULL AS is_new,
+                       -- an empty path or empty tags in the file do not erase what enrich filled in
+                       CASE WHEN t.enriched_at IS NOT NULL AND coalesce(s.file_path, '') = '' THEN t.file_path ELSE s.file_path END AS file_path,
+                       CASE WHEN t.enriched_at IS NOT NULL AND coalesce(s.description, '') = '' THEN t.description ELSE s.description END AS description,
+                       (t.name, t.file_path, t.prompt, t.description, t.theme, t.sub_theme, t.extra) AS stored
                 FROM import_staging s
                 LEFT JOIN image_library t ON t.id = s.id
-                WHERE t.id IS NULL
-                   OR (t.name, t.file_path, t.prompt, t.description, t.theme, t.sub_theme, t.extra)
-                      IS DISTINCT FROM (s.name, s.file_path, s.prompt, s.description, s.theme, s.sub_theme, s.extra)
+            ), changed AS MATERIALIZED (
+                SELECT * FROM merged
+                WHERE is_new
+                   OR stored IS DISTINCT FROM (name, file_path, prompt, description, theme, sub_theme, extra)
             ), updated AS (
                 UPDATE image_library AS t SET
                     name = c.name, file_path = c.file_path, prompt = c.prompt, description = c.description,
                     theme = c.theme, sub_theme = c.sub_theme, extra = c.extra, source_file = c.source_file,
                     index_state = 'pending', index_error = NULL, index_attempts = 0,
+                    -- changed content is examined by enrich again
+                    enrich_state = NULL, enrich_attempts = 0, enrich_next_at = NULL, enrich_error = NULL, path_found = NULL,
                     updated_at = now(), content_changed_at = now()
                 FROM changed c
                 WHERE NOT c.is_new AND t.id = c.id

@@ -36,6 +36,12 @@ public final class StubHttpServer implements AutoCloseable {
             return new Reply(status, Map.of("Content-Type", "application/json"), body, 0);
         }
 
+        /** Binary content (an image): carried base64-encoded in {@code body} and sent as the bytes themselves. */
+        public static Reply bytes(int status, String contentType, byte[] content) {
+            return new Reply(status, Map.of("Content-Type", contentType, BASE64_BODY, "true"),
+                    java.util.Base64.getEncoder().encodeToString(content), 0);
+        }
+
         public Reply withHeader(String name, String value) {
             var h = new java.util.HashMap<>(headers);
             h.put(name, value);
@@ -46,6 +52,9 @@ public final class StubHttpServer implements AutoCloseable {
             return new Reply(status, headers, body, millis);
         }
     }
+
+    /** A reply header (never sent) saying that the body is base64 of the bytes to send. */
+    static final String BASE64_BODY = "X-Stub-Body-Base64";
 
     @FunctionalInterface
     public interface Handler {
@@ -86,8 +95,13 @@ public final class StubHttpServer implements AutoCloseable {
                     Thread.currentThread().interrupt();
                 }
             }
-            byte[] out = reply.body().getBytes(StandardCharsets.UTF_8);
-            reply.headers().forEach((k, v) -> ex.getResponseHeaders().add(k, v));
+            boolean binary = reply.headers().containsKey(BASE64_BODY);
+            byte[] out = binary ? java.util.Base64.getDecoder().decode(reply.body()) : reply.body().getBytes(StandardCharsets.UTF_8);
+            reply.headers().forEach((k, v) -> {
+                if (!k.equals(BASE64_BODY)) {
+                    ex.getResponseHeaders().add(k, v);
+                }
+            });
             ex.sendResponseHeaders(reply.status(), out.length == 0 ? -1 : out.length);
             if (out.length > 0) {
                 ex.getResponseBody().write(out);
