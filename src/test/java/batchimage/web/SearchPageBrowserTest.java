@@ -226,6 +226,36 @@ class SearchPageBrowserTest {
         }
     }
 
+    /**
+     * Issue 7's scenario on the page: after an enrich pass has found, by file name, the images of the
+     * records imported without a path, the whole library listed on the page shows 79 real thumbnails.
+     */
+    @Test
+    @SuppressWarnings("unchecked")
+    void afterEnrichmentThePageShowsAll79Thumbnails() throws Exception {
+        try (BatchImage service = TestLibrary.service(data, db); Browser browser = new Browser(work.resolve("profile-all"))) {
+            String base = baseUrl(service);
+            var enrich = http.send(HttpRequest.newBuilder(URI.create(base + "api/enrich")).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(enrich.statusCode()).as(enrich.body()).isEqualTo(200);
+            assertThat(TestLibrary.count(db, "SELECT count(*) FROM image_library WHERE coalesce(file_path, '') = ''")).isZero();
+
+            // tall enough that no thumbnail waits for scrolling
+            browser.driver.manage().window().setSize(new org.openqa.selenium.Dimension(1280, 9000));
+            browser.open(base + "?theme=media&top_k=100");
+            browser.waitForResults();
+            assertThat(browser.cardIds()).hasSize(79);
+            assertThat(browser.visibleImagesLoaded("#results .card img")).hasSize(79).allSatisfy(img ->
+                    assertThat(((Number) img.get("w")).intValue()).as("thumbnail %s", img.get("src")).isPositive());
+            // none of them is the placeholder
+            var answers = (List<Object>) browser.driver.executeAsyncScript("const done = arguments[arguments.length - 1];"
+                    + "Promise.all([...document.querySelectorAll('#results .card img')].map(i => fetch(i.src)"
+                    + "  .then(r => r.headers.get('X-Image-Placeholder') || String(r.status)))).then(done)");
+            assertThat(answers).hasSize(79).allSatisfy(a -> assertThat(a).isEqualTo("200"));
+            browser.screenshot("whole-library");
+        }
+    }
+
     @Test
     void withAnApiKeyThePageAsksOnceThenSearchesAndShowsImages() throws Exception {
         String key = "page-test-key-7f3a";
