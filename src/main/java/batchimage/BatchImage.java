@@ -40,12 +40,16 @@ public final class BatchImage implements AutoCloseable {
      * it imported (serving the local endpoints on a free port of its own) unless a service on the same
      * data folder does it; a one-shot process does neither; a search serves the local model and the local
      * index (read-side, beside a service that may be writing it) on a free port of its own, for its
-     * {@code searchService}, and neither polls nor indexes.
+     * {@code searchService}, and neither polls nor indexes; an admin process (a delete run in-process when no
+     * service answers) serves the local model and the local index, writable, on a free port of its own, and
+     * neither polls nor indexes.
      */
-    public enum Mode { SERVICE, IMPORT, ONE_SHOT, SEARCH }
+    public enum Mode { SERVICE, IMPORT, ONE_SHOT, SEARCH, ADMIN }
 
     private final Settings settings;
     private final Database database;
+    private Mode mode;
+    private java.util.concurrent.ScheduledExecutorService healthProbes;
     private final Main main;
     private RouteReloader reloader;
 
@@ -77,8 +81,13 @@ public final class BatchImage implements AutoCloseable {
             LOG.info("a batch-image service runs on this data folder: it indexes what is imported");
         }
         boolean indexHere = mode == Mode.SERVICE || mode == Mode.IMPORT && !db.sharedWithAnotherProcess();
-        boolean serveLocal = indexHere || mode == Mode.SEARCH;
-        if (mode == Mode.IMPORT && indexHere || mode == Mode.SEARCH) {
+        if (mode == Mode.ADMIN && db.sharedWithAnotherProcess()) {
+            db.close();
+            throw new IllegalStateException("a batch-image service runs on the data folder " + data
+                    + " but did not answer: give its address with --url (it owns the local index)");
+        }
+        boolean serveLocal = indexHere || mode == Mode.SEARCH || mode == Mode.ADMIN;
+        if (mode == Mode.IMPORT && indexHere || mode == Mode.SEARCH || mode == Mode.ADMIN) {
             // the local endpoints this import indexes (or this search searches) through, on a port of its own
             settings = settings.with("batch-image.host", "127.0.0.1").with("batch-image.port", String.valueOf(freePort()));
         }
@@ -94,6 +103,17 @@ public final class BatchImage implements AutoCloseable {
             props.setProperty("camel.server.enabled", "true");
             props.setProperty("camel.server.host", settings.get("batch-image.host"));
             props.setProperty("camel.server.port", settings.get("batch-image.port"));
+            if (mode == Mode.SERVICE) {
+                // /observe/health and /observe/metrics on the same server (same port: Camel shares it)
+                props.setProperty("camel.management.enabled", "true");
+                props.setProperty("camel.management.host", settings.get("batch-image.host"));
+                props.setProperty("camel.management.port", settings.get("batch-image.port"));
+                props.setProperty("camel.management.health-check-enabled", "true");
+                // every check with its message, UP ones included: a user sees what each dependency answered
+                props.setProperty("camel.health.exposure-level", "full");
+                props.setProperty("camel.management.metrics-enabled", "true");
+                props.setProperty("camel.metrics.enabled", "true");
+            }
         } else {
             props.setProperty("camel.server.enabled", "false");
         }
@@ -112,6 +132,7 @@ public final class BatchImage implements AutoCloseable {
         main.bind("dataSource", db.dataSource());
         main.bind("settings", settings);
         app.indexing = indexHere;
+        app.mode = mode;
         if (serveLocal) {
             var models = new LocalModels();
             main.bind("localModels", models);
@@ -127,6 +148,7 @@ public final class BatchImage implements AutoCloseable {
         if (mode == Mode.SERVICE) {
             main.configure().addRoutesBuilder(batchimage.images.ImageRoutes.of(settings, db.dataSource()));
             main.configure().addRoutesBuilder(new SearchRoutes(ApiAccess.from(settings)));
+            main.configure().addRoutesBuilder(new batchimage.sync.SyncRoutes(ApiAccess.from(settings)));
             main.configure().addRoutesBuilder(new batchimage.web.PageRoutes());
         }
         main.configure().addConfiguration(BatchImageBeans.class);
@@ -142,7 +164,48 @@ public final class BatchImage implements AutoCloseable {
             throw e;
         }
         warmUpLocalModel();
+        if (mode == Mode.SERVICE) {
+            registerHealthChecks();
+        }
         return this;
+    }
+
+    /** /observe/health: the database, the embeddings endpoint and the vector index, besides Camel's own checks. */
+    private void registerHealthChecks() {
+        var registry = org.apache.camel.health.HealthCheckRegistry.get(context());
+        if (registry == null) {
+            return;
+        }
+        var embeddings = context().getRegistry().lookupByNameAndType("embeddingsClient", batchimage.embed.EmbeddingsClient.class);
+        var index = context().getRegistry().lookupByNameAndType("pineconeClient", batchimage.pinecone.PineconeClient.class);
+        var checks = java.util.List.of(
+                new batchimage.observe.DependencyCheck("database", () -> {
+                    try (var c = database.dataSource().getConnection()) {
+                        if (!c.isValid(5)) {
+                            throw new IllegalStateException("PostgreSQL (" + database.description() + ") does not answer");
+                        }
+                        return "PostgreSQL answers: " + database.description();
+                    } catch (java.sql.SQLException e) {
+                        throw new IllegalStateException("PostgreSQL (" + database.description() + ") cannot be reached: " + e.getMessage(), e);
+                    }
+                }),
+                new batchimage.observe.DependencyCheck("embeddings", () -> {
+                    int dims = embeddings.embed(java.util.List.of("health check")).get(0).length;
+                    return "the embeddings endpoint answers (" + dims + " dimensions)";
+                }),
+                new batchimage.observe.DependencyCheck("vector-index", () -> {
+                    var stats = index.stats();
+                    return "the vector index at " + index.base() + " answers: " + stats.namespaces();
+                }));
+        checks.forEach(registry::register);
+        checks.forEach(batchimage.observe.DependencyCheck::refresh);
+        // probed here first, then every 15 s in the background: never on the HTTP server's threads
+        healthProbes = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "health-probes");
+            t.setDaemon(true);
+            return t;
+        });
+        healthProbes.scheduleWithFixedDelay(() -> checks.forEach(batchimage.observe.DependencyCheck::refresh), 15, 15, java.util.concurrent.TimeUnit.SECONDS);
     }
 
     /** Loads the default local model in the background, so that the first request does not wait for it. */
@@ -218,6 +281,16 @@ public final class BatchImage implements AutoCloseable {
         return context().getRegistry().lookupByNameAndType("searchService", SearchService.class);
     }
 
+    /** Delete by filter (the registry's {@code deleter}). */
+    public batchimage.sync.Deleter deleter() {
+        return context().getRegistry().lookupByNameAndType("deleter", batchimage.sync.Deleter.class);
+    }
+
+    /** The library's figures (the registry's {@code libraryStats}). */
+    public batchimage.sync.LibraryStats libraryStats() {
+        return context().getRegistry().lookupByNameAndType("libraryStats", batchimage.sync.LibraryStats.class);
+    }
+
     public CamelContext context() {
         return main.getCamelContext();
     }
@@ -281,6 +354,9 @@ public final class BatchImage implements AutoCloseable {
 
     @Override
     public void close() {
+        if (healthProbes != null) {
+            healthProbes.shutdownNow();
+        }
         if (reloader != null) {
             reloader.close();
         }

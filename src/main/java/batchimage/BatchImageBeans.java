@@ -92,6 +92,16 @@ public class BatchImageBeans implements CamelConfiguration {
 
     private SearchService searchService;
 
+    @BindToRegistry("deleter")
+    public batchimage.sync.Deleter deleter(CamelContext camel) {
+        return new batchimage.sync.Deleter(dataSource, pineconeClient(camel));
+    }
+
+    @BindToRegistry("libraryStats")
+    public batchimage.sync.LibraryStats libraryStats(CamelContext camel) {
+        return new batchimage.sync.LibraryStats(dataSource, pineconeClient(camel));
+    }
+
     @BindToRegistry("keepBatch")
     public AggregationStrategy keepBatch() {
         return new UseOriginalAggregationStrategy(null, false);
