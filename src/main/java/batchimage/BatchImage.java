@@ -170,7 +170,10 @@ public final class BatchImage implements AutoCloseable {
         return this;
     }
 
-    /** /observe/health: the database, the embeddings endpoint and the vector index, besides Camel's own checks. */
+    /**
+     * /observe/health: the database, the embeddings endpoint and the vector index, besides Camel's own
+     * checks; and the library's metrics at /observe/metrics.
+     */
     private void registerHealthChecks() {
         var registry = org.apache.camel.health.HealthCheckRegistry.get(context());
         if (registry == null) {
@@ -206,6 +209,15 @@ public final class BatchImage implements AutoCloseable {
             return t;
         });
         healthProbes.scheduleWithFixedDelay(() -> checks.forEach(batchimage.observe.DependencyCheck::refresh), 15, 15, java.util.concurrent.TimeUnit.SECONDS);
+        // /observe/metrics: the library's figures beside Camel's own, read from PostgreSQL every 10 s
+        var meters = context().getRegistry().lookupByNameAndType("metricsRegistry", io.micrometer.core.instrument.MeterRegistry.class);
+        if (meters != null) {
+            var metrics = new batchimage.observe.LibraryMetrics(database.dataSource(),
+                    context().getRegistry().lookupByNameAndType("indexer", Indexer.class), meters);
+            healthProbes.scheduleWithFixedDelay(metrics::refresh, 0, 10, java.util.concurrent.TimeUnit.SECONDS);
+        } else {
+            LOG.warn("no metrics registry: /observe/metrics shows Camel's metrics only, not the library's");
+        }
     }
 
     /** Loads the default local model in the background, so that the first request does not wait for it. */

@@ -252,6 +252,46 @@ class DeleteAndStatsTest {
         assertThat(checks.get("vector-index").path("message").asText()).contains("/pinecone answers");
     }
 
+    /** The value of a Prometheus sample whose name is {@code name} and whose labels include {@code label}, or null. */
+    private static Double sample(String text, String name, String label) {
+        for (String line : text.lines().toList()) {
+            if (line.startsWith("#")) {
+                continue;
+            }
+            int space = line.lastIndexOf(' ');
+            String key = line.substring(0, space);
+            String metric = key.contains("{") ? key.substring(0, key.indexOf('{')) : key;
+            if (metric.equals(name) && (label == null || key.contains(label))) {
+                return Double.parseDouble(line.substring(space + 1));
+            }
+        }
+        return null;
+    }
+
+    @Test
+    @Order(2)
+    void metricsShowTheLibrarysFiguresInPrometheusFormat() throws Exception {
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500)).until(() -> {
+            String t = get("/observe/metrics").body().asText();
+            return Double.valueOf(79).equals(sample(t, "batch_image_records", "status=\"active\""));
+        });
+        HttpResponse<String> res = http.send(HttpRequest.newBuilder(URI.create(base + "/observe/metrics")).GET().build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(res.statusCode()).isEqualTo(200);
+        assertThat(res.headers().firstValue("Content-Type").orElse("")).startsWith("text/plain");
+        String text = res.body();
+        assertThat(sample(text, "batch_image_records_imported", null)).isEqualTo(79.0);
+        assertThat(sample(text, "batch_image_records_rejected", null)).isEqualTo(0.0);
+        assertThat(sample(text, "batch_image_records_pending", null)).isEqualTo(0.0);
+        assertThat(sample(text, "batch_image_records_failed", null)).isEqualTo(0.0);
+        assertThat(sample(text, "batch_image_dead_letters", null)).isEqualTo(0.0);
+        // this service indexed the whole library: every prompt, and the 58 records with tags
+        assertThat(sample(text, "batch_image_vectors_embedded_total", "namespace=\"prompt\"")).isEqualTo(79.0);
+        assertThat(sample(text, "batch_image_vectors_upserted_total", "namespace=\"prompt\"")).isEqualTo(79.0);
+        assertThat(sample(text, "batch_image_vectors_upserted_total", "namespace=\"description\"")).isEqualTo(58.0);
+        // Camel's own route metrics are there too
+        assertThat(text).contains("routeId=\"index-batch\"");
+    }
+
     @Test
     @Order(3)
     void aDryRunCountsAndChangesNothing() throws Exception {
