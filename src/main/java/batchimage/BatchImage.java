@@ -113,6 +113,9 @@ public final class BatchImage implements AutoCloseable {
                 props.setProperty("camel.health.exposure-level", "full");
                 props.setProperty("camel.management.metrics-enabled", "true");
                 props.setProperty("camel.metrics.enabled", "true");
+                // route timings are enough: the exchange notifier would also time every HTTP call the clients
+                // make outside routes, under a tag set Prometheus refuses to mix with the routes'
+                props.setProperty("camel.metrics.enable-exchange-event-notifier", "false");
             }
         } else {
             props.setProperty("camel.server.enabled", "false");
@@ -301,6 +304,11 @@ public final class BatchImage implements AutoCloseable {
     /** The library's figures (the registry's {@code libraryStats}). */
     public batchimage.sync.LibraryStats libraryStats() {
         return context().getRegistry().lookupByNameAndType("libraryStats", batchimage.sync.LibraryStats.class);
+    }
+
+    /** The dead letters (the registry's {@code deadLetterList}). */
+    public batchimage.deadletter.DeadLetterList deadLetterList() {
+        return context().getRegistry().lookupByNameAndType("deadLetterList", batchimage.deadletter.DeadLetterList.class);
     }
 
     public CamelContext context() {

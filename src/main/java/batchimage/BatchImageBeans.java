@@ -102,6 +102,11 @@ public class BatchImageBeans implements CamelConfiguration {
         return new batchimage.sync.LibraryStats(dataSource, pineconeClient(camel));
     }
 
+    @BindToRegistry("deadLetterList")
+    public batchimage.deadletter.DeadLetterList deadLetterList() {
+        return new batchimage.deadletter.DeadLetterList(dataSource);
+    }
+
     @BindToRegistry("keepBatch")
     public AggregationStrategy keepBatch() {
         return new UseOriginalAggregationStrategy(null, false);
