@@ -184,6 +184,12 @@ public final class BatchImage implements AutoCloseable {
         }
         var embeddings = context().getRegistry().lookupByNameAndType("embeddingsClient", batchimage.embed.EmbeddingsClient.class);
         var index = context().getRegistry().lookupByNameAndType("pineconeClient", batchimage.pinecone.PineconeClient.class);
+        // probes and metrics run here, never on the HTTP server's threads; one slow probe does not hold back the others
+        healthProbes = java.util.concurrent.Executors.newScheduledThreadPool(4, r -> {
+            Thread t = new Thread(r, "health-probes");
+            t.setDaemon(true);
+            return t;
+        });
         var checks = java.util.List.of(
                 new batchimage.observe.DependencyCheck("database", () -> {
                     try (var c = database.dataSource().getConnection()) {
@@ -194,24 +200,16 @@ public final class BatchImage implements AutoCloseable {
                     } catch (java.sql.SQLException e) {
                         throw new IllegalStateException("PostgreSQL (" + database.description() + ") cannot be reached: " + e.getMessage(), e);
                     }
-                }),
+                }, healthProbes),
                 new batchimage.observe.DependencyCheck("embeddings", () -> {
                     int dims = embeddings.embed(java.util.List.of("health check")).get(0).length;
                     return "the embeddings endpoint answers (" + dims + " dimensions)";
-                }),
+                }, healthProbes),
                 new batchimage.observe.DependencyCheck("vector-index", () -> {
                     var stats = index.stats();
                     return "the vector index at " + index.base() + " answers: " + stats.namespaces();
-                }));
+                }, healthProbes));
         checks.forEach(registry::register);
-        checks.forEach(batchimage.observe.DependencyCheck::refresh);
-        // probed here first, then every 15 s in the background: never on the HTTP server's threads
-        healthProbes = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "health-probes");
-            t.setDaemon(true);
-            return t;
-        });
-        healthProbes.scheduleWithFixedDelay(() -> checks.forEach(batchimage.observe.DependencyCheck::refresh), 15, 15, java.util.concurrent.TimeUnit.SECONDS);
         // /observe/metrics: the library's figures beside Camel's own, read from PostgreSQL every 10 s
         var meters = context().getRegistry().lookupByNameAndType("metricsRegistry", io.micrometer.core.instrument.MeterRegistry.class);
         if (meters != null) {
