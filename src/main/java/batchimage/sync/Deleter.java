@@ -46,7 +46,7 @@ public final class Deleter {
     }
 
     private static final String MARK = """
-            UPDATE image_library t SET status = 'deleted', updated_at = now()
+            UPDATE image_library t SET status = 'deleted', updated_at = CASE WHEN old.was = 'active' THEN now() ELSE t.updated_at END
             FROM (SELECT id, status AS was FROM image_library WHERE id = ANY (?::uuid[])) old
             WHERE t.id = old.id
             RETURNING t.id::text, old.was = 'active', t.prompt_fp IS NOT NULL, t.description_fp IS NOT NULL, t.claimed_at IS NOT NULL

@@ -273,7 +273,7 @@ class DeleteAndStatsTest {
     }
 
     @Test
-    @Order(2)
+    @Order(3)
     void metricsShowTheLibrarysFiguresInPrometheusFormat() throws Exception {
         await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500)).until(() -> {
             String t = get("/observe/metrics").body().asText();
@@ -297,7 +297,7 @@ class DeleteAndStatsTest {
     }
 
     @Test
-    @Order(3)
+    @Order(4)
     void aDryRunCountsAndChangesNothing() throws Exception {
         Map<String, Long> before = vectorCounts();
         Set<String> vehicles = expected(r -> r.subTheme().equals("VEHICLE"));
@@ -334,26 +334,26 @@ class DeleteAndStatsTest {
     }
 
     @Test
-    @Order(4)
+    @Order(5)
     void deleteByEquality() throws Exception {
         deletes("{\"sub_theme\": {\"$eq\": \"VEHICLE\"}}", r -> r.subTheme().equals("VEHICLE"));
     }
 
     @Test
-    @Order(5)
+    @Order(6)
     void deleteByTagsIn() throws Exception {
         deletes("{\"tags\": {\"$in\": [\"pizza\", \"donut\"]}}", r -> r.tags().contains("pizza") || r.tags().contains("donut"));
     }
 
     @Test
-    @Order(6)
+    @Order(7)
     void deleteByAndOr() throws Exception {
         deletes("{\"$or\": [{\"sub_theme\": \"INDOOR\"}, {\"$and\": [{\"sub_theme\": \"FURNITURE\"}, {\"tags\": {\"$in\": [\"chair\"]}}]}]}",
                 r -> r.subTheme().equals("INDOOR") || r.subTheme().equals("FURNITURE") && r.tags().contains("chair"));
     }
 
     @Test
-    @Order(7)
+    @Order(8)
     void deleteByNotEqual() throws Exception {
         // $ne holds for a record without the field: ANIMAL records that are not tagged 'dog', untagged ones included
         deletes("{\"$and\": [{\"sub_theme\": \"ANIMAL\"}, {\"tags\": {\"$ne\": \"dog\"}}]}",
@@ -361,7 +361,7 @@ class DeleteAndStatsTest {
     }
 
     @Test
-    @Order(8)
+    @Order(9)
     void searchNoLongerFindsDeletedRecords() throws Exception {
         Set<String> deleted = sqlIds("status <> 'active'");
         for (String q : List.of("a car on the road", "a pizza on a table", "an animal in the grass")) {
@@ -376,7 +376,7 @@ class DeleteAndStatsTest {
     }
 
     @Test
-    @Order(9)
+    @Order(10)
     void purgeRemovesTheRowsAfterTheVectors() throws Exception {
         Set<String> appliances = expected(r -> r.subTheme().equals("APPLIANCE"));
         Set<String> active = new HashSet<>(appliances);
@@ -398,7 +398,7 @@ class DeleteAndStatsTest {
     }
 
     @Test
-    @Order(10)
+    @Order(11)
     void aBadOrEmptyFilterIsRefusedNamingThePart() throws Exception {
         long active = TestLibrary.count(db, "SELECT count(*) FROM image_library WHERE status = 'active'");
         Answer unknown = post("/api/delete", "{\"filter\": {\"subtheme\": \"PERSON\"}}");
@@ -419,7 +419,27 @@ class DeleteAndStatsTest {
     }
 
     @Test
-    @Order(11)
+    @Order(12)
+    void aDeleteTheIndexInterruptedIsFinishedByRunningItAgain() throws Exception {
+        // as if the index had failed after the records were marked deleted: their vectors and fingerprints are still there
+        Set<String> outdoor = expected(r -> r.subTheme().equals("OUTDOOR"));
+        TestLibrary.execute(db, "UPDATE image_library SET status = 'deleted' WHERE sub_theme = 'OUTDOOR'");
+        JsonNode stats = get("/api/stats").body();
+        assertThat(stats.path("sync").path("in_sync").asBoolean()).isFalse();
+        assertThat(stats.path("namespaces").path("prompt").path("to_remove").asLong()).isEqualTo(outdoor.size());
+        assertThat(stats.path("sync").path("summary").asText()).contains("prompt: " + outdoor.size() + " deleted records still have vectors");
+        assertThat(fetch("prompt", outdoor)).isEqualTo(outdoor);
+
+        JsonNode a = delete("{\"sub_theme\": \"OUTDOOR\"}", false, false);
+        assertThat(a.path("matched").asLong()).isZero();
+        assertThat(a.path("deleted").asLong()).isZero();
+        assertThat(a.path("vectors_removed").path("prompt").asLong()).isEqualTo(outdoor.size());
+        assertPostgresAndIndexAgree();
+        assertThat(get("/api/stats").body().path("sync").path("in_sync").asBoolean()).isTrue();
+    }
+
+    @Test
+    @Order(13)
     void statsAfterDeletesCountByStatusAndStayInSync() throws Exception {
         Answer a = get("/api/stats");
         JsonNode s = a.body();
@@ -444,7 +464,7 @@ class DeleteAndStatsTest {
     }
 
     @Test
-    @Order(12)
+    @Order(14)
     void theCommandLineDeletesAndShowsStatsThroughTheService() throws Exception {
         Set<String> food = expected(r -> r.subTheme().equals("FOOD"));
         food.removeAll(sqlIds("status <> 'active'"));
@@ -473,7 +493,7 @@ class DeleteAndStatsTest {
     }
 
     @Test
-    @Order(13)
+    @Order(15)
     void theCommandLineWorksInItsOwnProcessWhenNoServiceAnswers() throws Exception {
         app.close();
         app = null;
