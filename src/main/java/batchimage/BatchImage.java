@@ -40,12 +40,16 @@ public final class BatchImage implements AutoCloseable {
      * it imported (serving the local endpoints on a free port of its own) unless a service on the same
      * data folder does it; a one-shot process does neither; a search serves the local model and the local
      * index (read-side, beside a service that may be writing it) on a free port of its own, for its
-     * {@code searchService}, and neither polls nor indexes.
+     * {@code searchService}, and neither polls nor indexes; an admin process (a delete run in-process when no
+     * service answers) serves the local model and the local index, writable, on a free port of its own, and
+     * neither polls nor indexes.
      */
-    public enum Mode { SERVICE, IMPORT, ONE_SHOT, SEARCH }
+    public enum Mode { SERVICE, IMPORT, ONE_SHOT, SEARCH, ADMIN }
 
     private final Settings settings;
     private final Database database;
+    private Mode mode;
+    private java.util.concurrent.ScheduledExecutorService healthProbes;
     private final Main main;
     private RouteReloader reloader;
 
@@ -77,8 +81,13 @@ public final class BatchImage implements AutoCloseable {
             LOG.info("a batch-image service runs on this data folder: it indexes what is imported");
         }
         boolean indexHere = mode == Mode.SERVICE || mode == Mode.IMPORT && !db.sharedWithAnotherProcess();
-        boolean serveLocal = indexHere || mode == Mode.SEARCH;
-        if (mode == Mode.IMPORT && indexHere || mode == Mode.SEARCH) {
+        if (mode == Mode.ADMIN && db.sharedWithAnotherProcess()) {
+            db.close();
+            throw new IllegalStateException("a batch-image service runs on the data folder " + data
+                    + " but did not answer: give its address with --url (it owns the local index)");
+        }
+        boolean serveLocal = indexHere || mode == Mode.SEARCH || mode == Mode.ADMIN;
+        if (mode == Mode.IMPORT && indexHere || mode == Mode.SEARCH || mode == Mode.ADMIN) {
             // the local endpoints this import indexes (or this search searches) through, on a port of its own
             settings = settings.with("batch-image.host", "127.0.0.1").with("batch-image.port", String.valueOf(freePort()));
         }
@@ -94,6 +103,20 @@ public final class BatchImage implements AutoCloseable {
             props.setProperty("camel.server.enabled", "true");
             props.setProperty("camel.server.host", settings.get("batch-image.host"));
             props.setProperty("camel.server.port", settings.get("batch-image.port"));
+            if (mode == Mode.SERVICE) {
+                // /observe/health and /observe/metrics on the same server (same port: Camel shares it)
+                props.setProperty("camel.management.enabled", "true");
+                props.setProperty("camel.management.host", settings.get("batch-image.host"));
+                props.setProperty("camel.management.port", settings.get("batch-image.port"));
+                props.setProperty("camel.management.health-check-enabled", "true");
+                // every check with its message, UP ones included: a user sees what each dependency answered
+                props.setProperty("camel.health.exposure-level", "full");
+                props.setProperty("camel.management.metrics-enabled", "true");
+                props.setProperty("camel.metrics.enabled", "true");
+                // route timings are enough: the exchange notifier would also time every HTTP call the clients
+                // make outside routes, under a tag set Prometheus refuses to mix with the routes'
+                props.setProperty("camel.metrics.enable-exchange-event-notifier", "false");
+            }
         } else {
             props.setProperty("camel.server.enabled", "false");
         }
@@ -117,6 +140,7 @@ public final class BatchImage implements AutoCloseable {
         var media = batchimage.images.MediaFolders.from(settings);
         main.bind("mediaFolders", media);
         app.indexing = indexHere;
+        app.mode = mode;
         if (serveLocal) {
             var models = new LocalModels();
             main.bind("localModels", models);
@@ -133,6 +157,7 @@ public final class BatchImage implements AutoCloseable {
             main.configure().addRoutesBuilder(batchimage.images.ImageRoutes.of(settings, db.dataSource(), media));
             main.configure().addRoutesBuilder(new SearchRoutes(ApiAccess.from(settings)));
             main.configure().addRoutesBuilder(new batchimage.enrich.EnrichRoutes(ApiAccess.from(settings)));
+            main.configure().addRoutesBuilder(new batchimage.sync.SyncRoutes(ApiAccess.from(settings)));
             main.configure().addRoutesBuilder(new batchimage.web.PageRoutes());
         }
         main.configure().addConfiguration(BatchImageBeans.class);
@@ -148,7 +173,58 @@ public final class BatchImage implements AutoCloseable {
             throw e;
         }
         warmUpLocalModel();
+        if (mode == Mode.SERVICE) {
+            registerHealthChecks();
+        }
         return this;
+    }
+
+    /**
+     * /observe/health: the database, the embeddings endpoint and the vector index, besides Camel's own
+     * checks; and the library's metrics at /observe/metrics.
+     */
+    private void registerHealthChecks() {
+        var registry = org.apache.camel.health.HealthCheckRegistry.get(context());
+        if (registry == null) {
+            return;
+        }
+        var embeddings = context().getRegistry().lookupByNameAndType("embeddingsClient", batchimage.embed.EmbeddingsClient.class);
+        var index = context().getRegistry().lookupByNameAndType("pineconeClient", batchimage.pinecone.PineconeClient.class);
+        // probes and metrics run here, never on the HTTP server's threads; one slow probe does not hold back the others
+        healthProbes = java.util.concurrent.Executors.newScheduledThreadPool(4, r -> {
+            Thread t = new Thread(r, "health-probes");
+            t.setDaemon(true);
+            return t;
+        });
+        var checks = java.util.List.of(
+                new batchimage.observe.DependencyCheck("database", () -> {
+                    try (var c = database.dataSource().getConnection()) {
+                        if (!c.isValid(5)) {
+                            throw new IllegalStateException("PostgreSQL (" + database.description() + ") does not answer");
+                        }
+                        return "PostgreSQL answers: " + database.description();
+                    } catch (java.sql.SQLException e) {
+                        throw new IllegalStateException("PostgreSQL (" + database.description() + ") cannot be reached: " + e.getMessage(), e);
+                    }
+                }, healthProbes),
+                new batchimage.observe.DependencyCheck("embeddings", () -> {
+                    int dims = embeddings.embed(java.util.List.of("health check")).get(0).length;
+                    return "the embeddings endpoint answers (" + dims + " dimensions)";
+                }, healthProbes),
+                new batchimage.observe.DependencyCheck("vector-index", () -> {
+                    var stats = index.stats();
+                    return "the vector index at " + index.base() + " answers: " + stats.namespaces();
+                }, healthProbes));
+        checks.forEach(registry::register);
+        // /observe/metrics: the library's figures beside Camel's own, read from PostgreSQL every 10 s
+        var meters = context().getRegistry().lookupByNameAndType("metricsRegistry", io.micrometer.core.instrument.MeterRegistry.class);
+        if (meters != null) {
+            var metrics = new batchimage.observe.LibraryMetrics(database.dataSource(),
+                    context().getRegistry().lookupByNameAndType("indexer", Indexer.class), meters);
+            healthProbes.scheduleWithFixedDelay(metrics::refresh, 0, 10, java.util.concurrent.TimeUnit.SECONDS);
+        } else {
+            LOG.warn("no metrics registry: /observe/metrics shows Camel's metrics only, not the library's");
+        }
     }
 
     /** Loads the default local model in the background, so that the first request does not wait for it. */
@@ -224,6 +300,21 @@ public final class BatchImage implements AutoCloseable {
         return context().getRegistry().lookupByNameAndType("searchService", SearchService.class);
     }
 
+    /** Delete by filter (the registry's {@code deleter}). */
+    public batchimage.sync.Deleter deleter() {
+        return context().getRegistry().lookupByNameAndType("deleter", batchimage.sync.Deleter.class);
+    }
+
+    /** The library's figures (the registry's {@code libraryStats}). */
+    public batchimage.sync.LibraryStats libraryStats() {
+        return context().getRegistry().lookupByNameAndType("libraryStats", batchimage.sync.LibraryStats.class);
+    }
+
+    /** The dead letters (the registry's {@code deadLetterList}). */
+    public batchimage.deadletter.DeadLetterList deadLetterList() {
+        return context().getRegistry().lookupByNameAndType("deadLetterList", batchimage.deadletter.DeadLetterList.class);
+    }
+
     public CamelContext context() {
         return main.getCamelContext();
     }
@@ -287,6 +378,9 @@ public final class BatchImage implements AutoCloseable {
 
     @Override
     public void close() {
+        if (healthProbes != null) {
+            healthProbes.shutdownNow();
+        }
         if (reloader != null) {
             reloader.close();
         }

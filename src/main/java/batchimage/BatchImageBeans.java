@@ -92,6 +92,21 @@ public class BatchImageBeans implements CamelConfiguration {
 
     private SearchService searchService;
 
+    @BindToRegistry("deleter")
+    public batchimage.sync.Deleter deleter(CamelContext camel) {
+        return new batchimage.sync.Deleter(dataSource, pineconeClient(camel));
+    }
+
+    @BindToRegistry("libraryStats")
+    public batchimage.sync.LibraryStats libraryStats(CamelContext camel) {
+        return new batchimage.sync.LibraryStats(dataSource, pineconeClient(camel));
+    }
+
+    @BindToRegistry("deadLetterList")
+    public batchimage.deadletter.DeadLetterList deadLetterList() {
+        return new batchimage.deadletter.DeadLetterList(dataSource);
+    }
+
     @BindToRegistry("keepBatch")
     public AggregationStrategy keepBatch() {
         return new UseOriginalAggregationStrategy(null, false);

@@ -130,7 +130,7 @@ final class SearchCommand implements Callable<Integer> {
         return field.startsWith("filter") ? "--filter: " : "--" + field + ": ";
     }
 
-    private static String defaultUrl(Settings settings) {
+    static String defaultUrl(Settings settings) {
         String host = settings.get("batch-image.host");
         if (host.isBlank() || host.equals("0.0.0.0") || host.equals("::")) {
             host = "127.0.0.1";

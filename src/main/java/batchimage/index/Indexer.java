@@ -343,4 +343,14 @@ public final class Indexer implements AutoCloseable {
         }
         return out;
     }
+
+    /** Texts embedded or vectors upserted ({@code what}: embedded, upserted) to a namespace by this process, all files together. */
+    public long total(String namespace, String what) {
+        long n = 0;
+        for (var m : counts.values()) {
+            AtomicLong v = m.get(namespace + "." + what);
+            n += v == null ? 0 : v.get();
+        }
+        return n;
+    }
 }

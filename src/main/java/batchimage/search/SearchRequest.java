@@ -153,6 +153,28 @@ public record SearchRequest(String query, String namespace, int topK, boolean in
         return v.textValue();
     }
 
+    /**
+     * A filter checked as search checks it (operators, values, metadata keys), parsed; null when there is
+     * none (null, JSON null or an empty object). Refusals are ApiErrors naming the part ({@code filter.theme.$eq}).
+     */
+    public static Filter checkedFilter(JsonNode filterJson) {
+        JsonNode f = filterJson == null || filterJson.isNull() || filterJson.isObject() && filterJson.isEmpty() ? null : filterJson;
+        if (f == null) {
+            return null;
+        }
+        if (!f.isObject()) {
+            throw ApiError.badRequest("filter", "filter must be a JSON object in Pinecone's filter language, such as {\"theme\": {\"$eq\": \"coco\"}}");
+        }
+        Filter parsed;
+        try {
+            parsed = FilterParser.parse(f);
+        } catch (FilterException e) {
+            throw ApiError.badRequest(e.path(), e.getMessage());
+        }
+        checkFields(f, "filter");
+        return parsed;
+    }
+
     /** Every field a condition names must be a metadata key (the parser has checked the operators and values). */
     private static void checkFields(JsonNode node, String path) {
         Iterator<Map.Entry<String, JsonNode>> it = node.fields();

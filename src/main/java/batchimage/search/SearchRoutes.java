@@ -88,12 +88,12 @@ public final class SearchRoutes extends RouteBuilder {
     }
 
     @FunctionalInterface
-    private interface Handler {
+    public interface Handler {
         JsonAnswer handle();
     }
 
     /** Runs a handler and sends its answer, or the error it meets in the API's shape. */
-    private static void answer(Exchange ex, Handler h) {
+    public static void answer(Exchange ex, Handler h) {
         JsonAnswer a;
         try {
             a = h.handle();

@@ -1,0 +1,85 @@
+package batchimage;
+
+import batchimage.config.Settings;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import picocli.CommandLine.Command;
+
+/** {@code batch-image stats}: the library's figures and whether PostgreSQL and the index agree. Exit code 0 in sync, 3 not. */
+@Command(name = "stats", mixinStandardHelpOptions = true,
+        description = "Shows records by status, theme and sub-theme, pending and failed per namespace, vectors per namespace, dead letters and the last imports, with a verdict: in sync or not, and why. Exit code 0 in sync, 3 not.")
+final class StatsCommand extends AdminCommand {
+
+    static final int NOT_IN_SYNC = 3;
+
+    @Override
+    String name() {
+        return "stats";
+    }
+
+    @Override
+    void check() {
+        // no arguments to check
+    }
+
+    @Override
+    JsonNode remote(ServiceCall service) throws IOException, InterruptedException {
+        return service.send("/api/stats", null);
+    }
+
+    @Override
+    JsonNode inProcess(Settings settings) {
+        // the local index read-side: what a service writing it has committed
+        try (var app = BatchImage.create(settings, BatchImage.Mode.SEARCH).start()) {
+            return json.valueToTree(app.libraryStats().stats());
+        }
+    }
+
+    @Override
+    int exitCode(JsonNode answer) {
+        return answer.path("sync").path("in_sync").asBoolean() ? OK : NOT_IN_SYNC;
+    }
+
+    @Override
+    String render(JsonNode a) {
+        var s = new StringBuilder();
+        s.append(a.path("sync").path("summary").asText()).append('\n');
+        s.append("\nrecords:");
+        a.path("records").fields().forEachRemaining(e -> s.append(String.format(" %s %,d", e.getKey(), e.getValue().asLong())));
+        s.append("\n\nnamespace     vectors  with vector  pending  failed  deleted with vectors\n");
+        a.path("namespaces").fields().forEachRemaining(e -> {
+            JsonNode n = e.getValue();
+            s.append(String.format("%-11s %9s  %11s  %7s  %6s  %21s%n", e.getKey(),
+                    n.path("vectors").isNull() ? "?" : String.format("%,d", n.path("vectors").asLong()),
+                    String.format("%,d", n.path("with_vector").asLong()), String.format("%,d", n.path("pending").asLong()),
+                    String.format("%,d", n.path("failed").asLong()), String.format("%,d", n.path("to_remove").asLong())));
+        });
+        s.append("\ntheme / sub-theme (active records)\n");
+        for (JsonNode t : a.path("themes")) {
+            String theme = t.path("theme").asText("(none)");
+            s.append(String.format("  %-30s %,9d%n", theme, t.path("records").asLong()));
+            for (JsonNode st : a.path("sub_themes")) {
+                if (st.path("theme").asText("(none)").equals(theme)) {
+                    s.append(String.format("    %-28s %,9d%n", st.path("sub_theme").asText("(none)"), st.path("records").asLong()));
+                }
+            }
+        }
+        s.append("\ndead letters:");
+        if (a.path("dead_letters").isEmpty()) {
+            s.append(" none");
+        }
+        for (JsonNode d : a.path("dead_letters")) {
+            s.append(String.format(" %s %,d (%,d open)", d.path("stage").asText(), d.path("total").asLong(), d.path("open").asLong()));
+        }
+        s.append("\n\nlast imports:\n");
+        if (a.path("imports").isEmpty()) {
+            s.append("  none\n");
+        }
+        for (JsonNode i : a.path("imports")) {
+            s.append(String.format("  %s  %-40s %-8s %,d read, %,d inserted, %,d updated, %,d unchanged, %,d rejected%n",
+                    i.path("started_at").asText(), i.path("file_name").asText(), i.path("outcome").asText(), i.path("read").asLong(),
+                    i.path("inserted").asLong(), i.path("updated").asLong(), i.path("unchanged").asLong(), i.path("rejected").asLong()));
+        }
+        return s.toString();
+    }
+}

@@ -1,0 +1,139 @@
+package batchimage.sync;
+
+import batchimage.index.IndexBatch;
+import batchimage.pinecone.PineconeClient;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.ResultSetMetaData;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import javax.sql.DataSource;
+
+/**
+ * Where the library stands ({@code GET /api/stats}, {@code batch-image stats}): records by status, theme
+ * and sub-theme; per namespace the active records with a vector there (their fingerprint is set), those
+ * pending and failed, and the vectors the index holds; records marked deleted whose vectors are not
+ * removed yet; dead letters by stage; the last imports; and a verdict: in sync or not, and why.
+ */
+public final class LibraryStats {
+
+    /** How many imports are shown. */
+    static final int LAST_IMPORTS = 10;
+
+    private final DataSource dataSource;
+    private final PineconeClient index;
+
+    public LibraryStats(DataSource dataSource, PineconeClient index) {
+        this.dataSource = dataSource;
+        this.index = index;
+    }
+
+    public Map<String, Object> stats() {
+        var out = new LinkedHashMap<String, Object>();
+        try (Connection c = dataSource.getConnection()) {
+            var byStatus = new LinkedHashMap<String, Object>();
+            for (var row : rows(c, "SELECT status, count(*) AS n FROM image_library GROUP BY status ORDER BY status")) {
+                byStatus.put((String) row.get("status"), row.get("n"));
+            }
+            byStatus.putIfAbsent("active", 0L);
+            out.put("records", byStatus);
+            out.put("themes", rows(c, """
+                    SELECT theme, count(*) AS records FROM image_library WHERE status = 'active'
+                    GROUP BY theme ORDER BY count(*) DESC, theme"""));
+            out.put("sub_themes", rows(c, """
+                    SELECT theme, sub_theme, count(*) AS records FROM image_library WHERE status = 'active'
+                    GROUP BY theme, sub_theme ORDER BY theme, count(*) DESC, sub_theme"""));
+            var namespaces = new LinkedHashMap<String, Map<String, Object>>();
+            for (String ns : IndexBatch.NAMESPACES) {
+                // a namespace is concerned by a failure when the error names it, or names none (the whole batch failed)
+                String concerned = "(index_error IS NULL OR index_error LIKE '" + ns + ": %' OR index_error LIKE '%; " + ns + ": %')";
+                var row = rows(c, """
+                        SELECT count(*) FILTER (WHERE status = 'active' AND %1$s_fp IS NOT NULL) AS with_vector,
+                               count(*) FILTER (WHERE status = 'active' AND index_state IN ('pending', 'indexing') AND %2$s) AS pending,
+                               count(*) FILTER (WHERE status = 'active' AND index_state = 'failed' AND %2$s) AS failed,
+                               count(*) FILTER (WHERE status <> 'active' AND %1$s_fp IS NOT NULL) AS to_remove
+                        FROM image_library""".formatted(ns, concerned)).get(0);
+                namespaces.put(ns, new LinkedHashMap<>(row));
+            }
+            out.put("namespaces", namespaces);
+            out.put("dead_letters", rows(c, """
+                    SELECT stage, count(*) AS total, count(*) FILTER (WHERE state = 'open') AS open, max(created_at)::text AS last
+                    FROM dead_letter GROUP BY stage ORDER BY stage"""));
+            out.put("imports", rows(c, """
+                    SELECT file_name, outcome, started_at::text AS started_at, seconds, records_read AS read, inserted, updated,
+                           unchanged, rejected, superseded, error
+                    FROM import_run ORDER BY id DESC LIMIT %d""".formatted(LAST_IMPORTS)));
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot read the library's figures from PostgreSQL: " + e.getMessage(), e);
+        }
+        String indexProblem = null;
+        PineconeClient.Stats stats = null;
+        try {
+            stats = index.stats();
+        } catch (RuntimeException e) {
+            indexProblem = "the vector index at " + index.base() + " does not answer: " + e.getMessage();
+        }
+        @SuppressWarnings("unchecked")
+        var namespaces = (Map<String, Map<String, Object>>) out.get("namespaces");
+        for (var e : namespaces.entrySet()) {
+            e.getValue().put("vectors", stats == null ? null : stats.namespaces().getOrDefault(e.getKey(), 0L));
+        }
+        out.put("index", stats == null ? Map.of("error", indexProblem) : Map.of("dimension", stats.dimension(), "namespaces", stats.namespaces()));
+        var reasons = reasons(namespaces, indexProblem);
+        var verdict = new LinkedHashMap<String, Object>();
+        verdict.put("in_sync", reasons.isEmpty());
+        verdict.put("reasons", reasons);
+        verdict.put("summary", reasons.isEmpty() ? "in sync: every active record has its vectors, nothing pending or failed"
+                : "NOT in sync: " + String.join("; ", reasons));
+        var answer = new LinkedHashMap<String, Object>();
+        answer.put("sync", verdict);
+        answer.putAll(out);
+        return answer;
+    }
+
+    /** Why the index and PostgreSQL disagree, or what is still to do; empty when in sync. */
+    private static List<String> reasons(Map<String, Map<String, Object>> namespaces, String indexProblem) {
+        var out = new ArrayList<String>();
+        if (indexProblem != null) {
+            out.add(indexProblem);
+        }
+        for (var e : namespaces.entrySet()) {
+            String ns = e.getKey();
+            var n = e.getValue();
+            long with = (Long) n.get("with_vector");
+            if (n.get("vectors") instanceof Long vectors && vectors != with) {
+                out.add(String.format("%s: %,d vectors in the index for %,d active records with a vector there (%s)", ns, vectors, with,
+                        vectors > with ? (vectors - with) + " too many" : (with - vectors) + " missing"));
+            }
+            if ((Long) n.get("pending") > 0) {
+                out.add(String.format("%s: %,d records pending", ns, (Long) n.get("pending")));
+            }
+            if ((Long) n.get("failed") > 0) {
+                out.add(String.format("%s: %,d records failed", ns, (Long) n.get("failed")));
+            }
+            if ((Long) n.get("to_remove") > 0) {
+                out.add(String.format("%s: %,d deleted records still have vectors", ns, (Long) n.get("to_remove")));
+            }
+        }
+        return out;
+    }
+
+    private static List<Map<String, Object>> rows(Connection c, String sql) throws SQLException {
+        var out = new ArrayList<Map<String, Object>>();
+        try (PreparedStatement ps = c.prepareStatement(sql); ResultSet rs = ps.executeQuery()) {
+            ResultSetMetaData md = rs.getMetaData();
+            while (rs.next()) {
+                var row = new LinkedHashMap<String, Object>();
+                for (int i = 1; i <= md.getColumnCount(); i++) {
+                    row.put(md.getColumnLabel(i), rs.getObject(i));
+                }
+                out.add(row);
+            }
+        }
+        return out;
+    }
+}

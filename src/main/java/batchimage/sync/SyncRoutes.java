@@ -1,0 +1,72 @@
+package batchimage.sync;
+
+import batchimage.deadletter.DeadLetterList;
+import batchimage.search.SearchRoutes;
+import batchimage.web.ApiAccess;
+import batchimage.web.HttpRequests;
+import batchimage.web.JsonAnswer;
+import org.apache.camel.builder.RouteBuilder;
+
+/**
+ * Keeping the library in step, over HTTP (docs/API.md "Delete and stats"): {@code POST /api/delete} and
+ * {@code GET /api/stats}, {@code GET /api/dead-letters}. Every route checks the API key first; errors come in the API's shape.
+ */
+public final class SyncRoutes extends RouteBuilder {
+
+    private final ApiAccess access;
+
+    public SyncRoutes(ApiAccess access) {
+        this.access = access;
+    }
+
+    @Override
+    public void configure() {
+        from("platform-http:/api/delete?httpMethodRestrict=POST&populateBodyWithForm=false").routeId("api-delete")
+                .process(ex -> {
+                    if (!access.admit(ex)) {
+                        return;
+                    }
+                    SearchRoutes.answer(ex, () -> {
+                        DeleteRequest req = DeleteRequest.fromJson(HttpRequests.jsonBody(ex));
+                        return JsonAnswer.of(200, deleter().delete(req).asMap(req.filterJson()));
+                    });
+                });
+
+        from("platform-http:/api/stats?httpMethodRestrict=GET").routeId("api-stats")
+                .process(ex -> {
+                    if (!access.admit(ex)) {
+                        return;
+                    }
+                    SearchRoutes.answer(ex, () -> JsonAnswer.of(200, stats().stats()));
+                });
+
+        from("platform-http:/api/dead-letters?httpMethodRestrict=GET").routeId("api-dead-letters")
+                .process(ex -> {
+                    if (!access.admit(ex)) {
+                        return;
+                    }
+                    SearchRoutes.answer(ex, () -> {
+                        var q = HttpRequests.query(ex);
+                        int limit = DeadLetterList.limit(HttpRequests.first(q, "limit"));
+                        return JsonAnswer.of(200, bean("deadLetterList", DeadLetterList.class)
+                                .list(HttpRequests.first(q, "stage"), HttpRequests.first(q, "file"), limit));
+                    });
+                });
+    }
+
+    private Deleter deleter() {
+        return bean("deleter", Deleter.class);
+    }
+
+    private LibraryStats stats() {
+        return bean("libraryStats", LibraryStats.class);
+    }
+
+    private <T> T bean(String name, Class<T> type) {
+        T b = getContext().getRegistry().lookupByNameAndType(name, type);
+        if (b == null) {
+            throw new IllegalStateException("no " + name + " bean in the registry");
+        }
+        return b;
+    }
+}
