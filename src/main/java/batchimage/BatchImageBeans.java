@@ -99,7 +99,7 @@ public class BatchImageBeans implements CamelConfiguration {
 
     @BindToRegistry("libraryStats")
     public batchimage.sync.LibraryStats libraryStats(CamelContext camel) {
-        return new batchimage.sync.LibraryStats(dataSource, pineconeClient(camel));
+        return new batchimage.sync.LibraryStats(dataSource, pineconeClient(camel), enricher());
     }
 
     @BindToRegistry("deadLetterList")

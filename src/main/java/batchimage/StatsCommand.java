@@ -54,6 +54,15 @@ final class StatsCommand extends AdminCommand {
                     String.format("%,d", n.path("with_vector").asLong()), String.format("%,d", n.path("pending").asLong()),
                     String.format("%,d", n.path("failed").asLong()), String.format("%,d", n.path("to_remove").asLong())));
         });
+        JsonNode e = a.path("enrichment");
+        if (!e.isMissingNode()) {
+            s.append(String.format("%nenrichment: %,d missing tags, %,d missing a path, %,d enriched, %,d waiting, %,d given up%n",
+                    e.path("missing_tags").asLong(), e.path("missing_paths").asLong(), e.path("enriched").asLong(),
+                    e.path("waiting").asLong(), e.path("given_up").asLong()));
+            for (JsonNode r : e.path("given_up_reasons")) {
+                s.append(String.format("  given up: %,d  %s%n", r.path("records").asLong(), r.path("reason").asText()));
+            }
+        }
         s.append("\ntheme / sub-theme (active records)\n");
         for (JsonNode t : a.path("themes")) {
             String theme = t.path("theme").asText("(none)");

@@ -26,10 +26,17 @@ public final class LibraryStats {
 
     private final DataSource dataSource;
     private final PineconeClient index;
+    /** The enrich route's figures (missing tags and paths, enriched, given up), or null. */
+    private final batchimage.enrich.Enricher enricher;
 
     public LibraryStats(DataSource dataSource, PineconeClient index) {
+        this(dataSource, index, null);
+    }
+
+    public LibraryStats(DataSource dataSource, PineconeClient index, batchimage.enrich.Enricher enricher) {
         this.dataSource = dataSource;
         this.index = index;
+        this.enricher = enricher;
     }
 
     public Map<String, Object> stats() {
@@ -67,6 +74,9 @@ public final class LibraryStats {
                     SELECT file_name, outcome, started_at::text AS started_at, seconds, records_read AS read, inserted, updated,
                            unchanged, rejected, superseded, error
                     FROM import_run ORDER BY id DESC LIMIT %d""".formatted(LAST_IMPORTS)));
+            if (enricher != null) {
+                out.put("enrichment", enricher.stats());
+            }
         } catch (SQLException e) {
             throw new IllegalStateException("cannot read the library's figures from PostgreSQL: " + e.getMessage(), e);
         }

@@ -233,6 +233,13 @@ class DeleteAndStatsTest {
         assertThat(s.path("imports").get(0).path("file_name").asText()).isEqualTo("batch_image_data_media_final.json");
         assertThat(s.path("imports").get(0).path("inserted").asLong()).isEqualTo(79);
         assertThat(s.path("dead_letters")).isEmpty();
+        // the enrich route's figures (issue 7): without ComfyUI the 21 untagged records stay untagged
+        JsonNode enrichment = s.path("enrichment");
+        assertThat(enrichment.path("records").asLong()).isEqualTo(79);
+        assertThat(enrichment.path("missing_tags").asLong()).isEqualTo(21).isEqualTo(TestLibrary.count(db,
+                "SELECT count(*) FROM image_library WHERE status = 'active' AND coalesce(btrim(description), '') = ''"));
+        assertThat(enrichment.path("missing_paths").asLong()).isEqualTo(TestLibrary.count(db,
+                "SELECT count(*) FROM image_library WHERE status = 'active' AND (coalesce(btrim(file_path), '') = '' OR path_found = false)"));
         assertPostgresAndIndexAgree();
     }
 
@@ -486,7 +493,7 @@ class DeleteAndStatsTest {
         Run stats = cli(Map.of(), "stats", "--url", base);
         assertThat(stats.exit()).as(stats.err()).isZero();
         assertThat(stats.out().lines().findFirst().orElse("")).startsWith("in sync");
-        assertThat(stats.out()).contains("PERSON", "prompt", "description", "batch_image_data_media_final.json");
+        assertThat(stats.out()).contains("PERSON", "prompt", "description", "batch_image_data_media_final.json", "enrichment: ");
         Run statsJson = cli(Map.of(), "stats", "--json", "--url", base);
         assertThat(json.readTree(statsJson.out()).path("records").path("active").asLong())
                 .isEqualTo(TestLibrary.count(db, "SELECT count(*) FROM image_library WHERE status = 'active'"));
