@@ -53,10 +53,11 @@ final class EnrichCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         try {
             Settings settings = common.settings(Map.of());
-            String base = (url == null || url.isBlank() ? defaultUrl(settings) : url.strip()).replaceAll("/+$", "");
+            var service = new ServiceCall(url, settings);
+            String base = service.base();
             JsonNode answer;
             try {
-                answer = remote(base, settings.get("batch-image.api-key"));
+                answer = remote(service);
             } catch (ConnectException | HttpConnectTimeoutException e) {
                 err.println("batch-image enrich: no service answers at " + base + "; enriching " + settings.dataDir() + " in this process");
                 err.flush();
@@ -104,35 +105,14 @@ final class EnrichCommand implements Callable<Integer> {
         return sb.toString();
     }
 
-    private static String defaultUrl(Settings settings) {
-        String host = settings.get("batch-image.host");
-        if (host.isBlank() || host.equals("0.0.0.0") || host.equals("::")) {
-            host = "127.0.0.1";
-        }
-        return "http://" + host + ":" + settings.get("batch-image.port");
-    }
-
-    private JsonNode remote(String base, String apiKey) throws IOException, InterruptedException {
-        var http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-        var req = HttpRequest.newBuilder(URI.create(base + "/api/enrich"))
-                .timeout(Duration.ofHours(1))
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"retry\": " + retry + "}"));
-        if (apiKey != null && !apiKey.isBlank()) {
-            req.header("Authorization", "Bearer " + apiKey.strip());
-        }
-        HttpResponse<String> res = http.send(req.build(), HttpResponse.BodyHandlers.ofString());
-        JsonNode answer;
+    private JsonNode remote(ServiceCall service) throws IOException, InterruptedException {
+        var body = json.createObjectNode();
+        body.put("retry", retry);
         try {
-            answer = json.readTree(res.body());
-        } catch (IOException e) {
-            throw new IOException("the service at " + base + " answered " + res.statusCode() + " with something that is not batch-image's JSON");
+            return service.send("/api/enrich", body, Duration.ofHours(1));
+        } catch (batchimage.search.ApiError e) {
+            throw new IOException("the service at " + service.base() + " answered " + e.status() + ": " + e.getMessage(), e);
         }
-        if (res.statusCode() != 200) {
-            throw new IOException("the service at " + base + " answered " + res.statusCode() + ": " + answer.path("error").asText(res.body())
-                    + (res.statusCode() == 401 ? " (set BATCH_IMAGE_API_KEY to the service's key)" : ""));
-        }
-        return answer;
     }
 
     /** The pass run here; null when there is no library in the data folder. */

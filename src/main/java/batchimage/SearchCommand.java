@@ -75,10 +75,11 @@ final class SearchCommand implements Callable<Integer> {
         }
         try {
             Settings settings = common.settings(Map.of());
-            String base = (url == null || url.isBlank() ? defaultUrl(settings) : url.strip()).replaceAll("/+$", "");
+            var service = new ServiceCall(url, settings);
+            String base = service.base();
             JsonNode answer;
             try {
-                answer = remote(base, request, settings.get("batch-image.api-key"));
+                answer = remote(service, request);
             } catch (ConnectException | HttpConnectTimeoutException e) {
                 answer = null;
             } catch (ApiError e) {
@@ -139,7 +140,7 @@ final class SearchCommand implements Callable<Integer> {
     }
 
     /** The service's answer; ConnectException (or a connect timeout) when none answers there, ApiError when it refuses. */
-    private JsonNode remote(String base, SearchRequest request, String apiKey) throws IOException, InterruptedException {
+    private JsonNode remote(ServiceCall service, SearchRequest request) throws IOException, InterruptedException {
         ObjectNode body = json.createObjectNode();
         body.put("query", request.query());
         body.put("namespace", request.namespace());
@@ -147,29 +148,7 @@ final class SearchCommand implements Callable<Integer> {
         if (request.filterJson() != null) {
             body.set("filter", request.filterJson());
         }
-        var http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-        var req = HttpRequest.newBuilder(URI.create(base + "/api/search"))
-                .timeout(Duration.ofMinutes(2))
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofByteArray(json.writeValueAsBytes(body)));
-        if (apiKey != null && !apiKey.isBlank()) {
-            req.header("Authorization", "Bearer " + apiKey.strip());
-        }
-        HttpResponse<String> res = http.send(req.build(), HttpResponse.BodyHandlers.ofString());
-        JsonNode answer;
-        try {
-            answer = json.readTree(res.body());
-        } catch (IOException e) {
-            throw new ApiError(res.statusCode(), "not batch-image's JSON: " + abbreviate(res.body()), null);
-        }
-        if (res.statusCode() != 200) {
-            String message = answer.path("error").asText(abbreviate(res.body()));
-            if (res.statusCode() == 401) {
-                message += " (set BATCH_IMAGE_API_KEY to the service's key)";
-            }
-            throw new ApiError(res.statusCode(), message, answer.path("field").asText(null));
-        }
-        return answer;
+        return service.send("/api/search", body, Duration.ofMinutes(2));
     }
 
     /** The search done here against the data folder; null when there is no library there. */
@@ -181,10 +160,5 @@ final class SearchCommand implements Callable<Integer> {
         try (var app = BatchImage.create(settings, BatchImage.Mode.SEARCH).start()) {
             return json.valueToTree(app.search().search(request));
         }
-    }
-
-    private static String abbreviate(String s) {
-        String t = s == null ? "" : s.strip();
-        return t.length() > 200 ? t.substring(0, 200) + "..." : t;
     }
 }

@@ -33,8 +33,13 @@ final class ServiceCall {
 
     /** GET path, or POST path with the body when it is not null; the answer's JSON. */
     JsonNode send(String path, JsonNode body) throws IOException, InterruptedException {
+        return send(path, body, Duration.ofMinutes(10));
+    }
+
+    /** As {@link #send(String, JsonNode)}, waiting at most {@code timeout} for the answer. */
+    JsonNode send(String path, JsonNode body, Duration timeout) throws IOException, InterruptedException {
         var http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-        var req = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofMinutes(10));
+        var req = HttpRequest.newBuilder(URI.create(base + path)).timeout(timeout);
         if (body == null) {
             req.GET();
         } else {

@@ -14,6 +14,22 @@ public final class ApiError extends RuntimeException {
         this.field = field;
     }
 
+    /** A request body that must be a JSON object; otherwise a 400 showing {@code example}. */
+    public static com.fasterxml.jackson.databind.JsonNode objectBody(byte[] body, String example) {
+        com.fasterxml.jackson.databind.JsonNode req;
+        try {
+            req = body == null || body.length == 0 ? null : BODY_JSON.readTree(body);
+        } catch (java.io.IOException e) {
+            throw badRequest(null, "the body is not JSON: " + e.getMessage().lines().findFirst().orElse(""));
+        }
+        if (req == null || !req.isObject()) {
+            throw badRequest(null, "the body must be a JSON object such as " + example);
+        }
+        return req;
+    }
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper BODY_JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+
     public static ApiError badRequest(String field, String message) {
         return new ApiError(400, message, field);
     }

@@ -66,15 +66,7 @@ public record SearchRequest(String query, String namespace, int topK, boolean in
 
     /** From {@code POST /api/search}'s JSON body. */
     public static SearchRequest fromJson(byte[] body) {
-        JsonNode req;
-        try {
-            req = body == null || body.length == 0 ? null : JSON.readTree(body);
-        } catch (IOException e) {
-            throw ApiError.badRequest(null, "the body is not JSON: " + e.getMessage().lines().findFirst().orElse(""));
-        }
-        if (req == null || !req.isObject()) {
-            throw ApiError.badRequest(null, "the body must be a JSON object such as {\"query\": \"bull market\", \"namespace\": \"both\", \"top_k\": 10}");
-        }
+        JsonNode req = ApiError.objectBody(body, "{\"query\": \"bull market\", \"namespace\": \"both\", \"top_k\": 10}");
         String query = text(req, "query");
         String namespace = text(req, "namespace");
         Integer topK = null;

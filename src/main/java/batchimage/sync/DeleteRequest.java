@@ -31,15 +31,7 @@ public record DeleteRequest(JsonNode filterJson, Filter filter, boolean dryRun, 
 
     /** From the body {@code {"filter": {...}, "dry_run": false, "purge": false}}. */
     public static DeleteRequest fromJson(byte[] body) {
-        JsonNode req;
-        try {
-            req = body == null || body.length == 0 ? null : JSON.readTree(body);
-        } catch (IOException e) {
-            throw ApiError.badRequest(null, "the body is not JSON: " + e.getMessage().lines().findFirst().orElse(""));
-        }
-        if (req == null || !req.isObject()) {
-            throw ApiError.badRequest(null, "the body must be a JSON object such as {\"filter\": {\"sub_theme\": \"ANIMAL\"}, \"dry_run\": true}");
-        }
+        JsonNode req = ApiError.objectBody(body, "{\"filter\": {\"sub_theme\": \"ANIMAL\"}, \"dry_run\": true}");
         var it = req.fieldNames();
         while (it.hasNext()) {
             String k = it.next();
