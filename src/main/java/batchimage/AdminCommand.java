@@ -16,8 +16,9 @@ import picocli.CommandLine;
 import picocli.CommandLine.Option;
 
 /**
- * What {@code delete} and {@code stats} share: ask the service at {@code --url}; when none answers, do
- * the work in this process against the data folder. Exit codes: 0 done, 2 bad arguments, 1 anything else.
+ * What the commands that talk to the service share ({@code search}, {@code enrich}, {@code delete},
+ * {@code stats}, {@code dead-letters}): ask the service at {@code --url}; when none answers, do the work in
+ * this process against the data folder. Exit codes: 0 done, 2 bad arguments, 1 anything else.
  */
 abstract class AdminCommand implements Callable<Integer> {
 
@@ -46,7 +47,7 @@ abstract class AdminCommand implements Callable<Integer> {
     abstract JsonNode remote(ServiceCall service) throws IOException, InterruptedException;
 
     /** The same work done in this process. */
-    abstract JsonNode inProcess(Settings settings);
+    abstract JsonNode inProcess(Settings settings) throws IOException;
 
     /** The answer for people. */
     abstract String render(JsonNode answer);
@@ -112,7 +113,7 @@ abstract class AdminCommand implements Callable<Integer> {
     }
 
     /** Which option a refused part of the request came from. */
-    private static String option(String field) {
+    String option(String field) {
         if (field == null) {
             return "";
         }

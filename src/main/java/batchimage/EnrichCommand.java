@@ -3,24 +3,12 @@ package batchimage;
 import batchimage.config.Settings;
 import batchimage.enrich.Enricher;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.net.ConnectException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpConnectTimeoutException;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import org.apache.camel.Exchange;
 import org.apache.camel.ProducerTemplate;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -31,63 +19,23 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "enrich", mixinStandardHelpOptions = true,
         description = "Fills missing tags and file paths now: from ComfyUI's history (COMFYUI_URL) and the media folders (MEDIA_DIRS).")
-final class EnrichCommand implements Callable<Integer> {
-
-    @CommandLine.Mixin
-    Application.Common common;
+final class EnrichCommand extends AdminCommand {
 
     @Option(names = "--retry", description = "examine again the records given up on")
     boolean retry;
 
-    @Option(names = "--url", paramLabel = "URL", description = "the service to ask (default http://127.0.0.1:8080); when none answers, the pass runs here against --data")
-    String url;
-
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
-
-    private final ObjectMapper json = new ObjectMapper();
-
     @Override
-    public Integer call() {
-        PrintWriter out = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
-        try {
-            Settings settings = common.settings(Map.of());
-            var service = new ServiceCall(url, settings);
-            String base = service.base();
-            JsonNode answer;
-            try {
-                answer = remote(service);
-            } catch (ConnectException | HttpConnectTimeoutException e) {
-                err.println("batch-image enrich: no service answers at " + base + "; enriching " + settings.dataDir() + " in this process");
-                err.flush();
-                answer = inProcess(settings);
-                if (answer == null) {
-                    err.println("batch-image enrich: no library in " + settings.dataDir() + ": import files first, or give --data or --url");
-                    err.flush();
-                    return 1;
-                }
-            }
-            if (common.json) {
-                out.println(json.copy().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(answer));
-            } else {
-                out.print(render(answer));
-            }
-            out.flush();
-            return 0;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            err.println("batch-image enrich: interrupted");
-            err.flush();
-            return 1;
-        } catch (IOException | RuntimeException e) {
-            err.println("batch-image enrich: " + e.getMessage());
-            err.flush();
-            return 1;
-        }
+    String name() {
+        return "enrich";
     }
 
-    static String render(JsonNode a) {
+    @Override
+    void check() {
+        // --retry is all there is
+    }
+
+    @Override
+    String render(JsonNode a) {
         var sb = new StringBuilder();
         JsonNode run = a.path("run");
         if (run.isObject()) {
@@ -105,22 +53,16 @@ final class EnrichCommand implements Callable<Integer> {
         return sb.toString();
     }
 
-    private JsonNode remote(ServiceCall service) throws IOException, InterruptedException {
+    @Override
+    JsonNode remote(ServiceCall service) throws IOException, InterruptedException {
         var body = json.createObjectNode();
         body.put("retry", retry);
-        try {
-            return service.send("/api/enrich", body, Duration.ofHours(1));
-        } catch (batchimage.search.ApiError e) {
-            throw new IOException("the service at " + service.base() + " answered " + e.status() + ": " + e.getMessage(), e);
-        }
+        return service.send("/api/enrich", body, Duration.ofHours(1));
     }
 
-    /** The pass run here; null when there is no library in the data folder. */
-    private JsonNode inProcess(Settings settings) throws IOException {
-        boolean embedded = settings.get("database.url").isBlank();
-        if (embedded && !Files.isRegularFile(settings.dataDir().resolve("postgres").resolve("PG_VERSION"))) {
-            return null;
-        }
+    /** The pass run here (AdminCommand has checked that there is a library); the service indexes what changed when it next runs. */
+    @Override
+    JsonNode inProcess(Settings settings) throws IOException {
         try (var app = BatchImage.create(settings, BatchImage.Mode.ONE_SHOT).start()) {
             var enricher = app.context().getRegistry().lookupByNameAndType("enricher", Enricher.class);
             int reopened = 0;

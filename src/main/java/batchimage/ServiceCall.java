@@ -23,8 +23,17 @@ final class ServiceCall {
     private final String apiKey;
 
     ServiceCall(String url, Settings settings) {
-        this.base = (url == null || url.isBlank() ? SearchCommand.defaultUrl(settings) : url.strip()).replaceAll("/+$", "");
+        this.base = (url == null || url.isBlank() ? defaultUrl(settings) : url.strip()).replaceAll("/+$", "");
         this.apiKey = settings.get("batch-image.api-key");
+    }
+
+    /** The service of the settings: BATCH_IMAGE_HOST (a wildcard address asked on 127.0.0.1) and BATCH_IMAGE_PORT. */
+    static String defaultUrl(Settings settings) {
+        String host = settings.get("batch-image.host");
+        if (host.isBlank() || host.equals("0.0.0.0") || host.equals("::")) {
+            host = "127.0.0.1";
+        }
+        return "http://" + host + ":" + settings.get("batch-image.port");
     }
 
     String base() {
