@@ -24,7 +24,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "batch-image", mixinStandardHelpOptions = true, version = "batch-image 0.1.0",
         description = "Keeps a library of generated images searchable.",
         subcommands = {Application.Run.class, Application.Import.class, SearchCommand.class, EnrichCommand.class, DeleteCommand.class,
-                StatsCommand.class, DeadLettersCommand.class})
+                StatsCommand.class, ReindexCommand.class, DeadLettersCommand.class})
 public final class Application implements Runnable {
 
     @CommandLine.Spec

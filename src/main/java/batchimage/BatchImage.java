@@ -125,8 +125,9 @@ public final class BatchImage implements AutoCloseable {
         }
         if (mode != Mode.SERVICE) {
             props.setProperty("ingest.poll-inbox", "false");
-            // only the service enriches on a schedule; `enrich` runs a pass on demand
+            // only the service enriches and syncs on a schedule; `enrich` and `reindex` run them on demand
             props.setProperty("enrich.enabled", "false");
+            props.setProperty("sync.enabled", "false");
         }
         if (mode == Mode.IMPORT && indexHere) {
             // the import waits for its records to be indexed: its index route must run
@@ -222,6 +223,8 @@ public final class BatchImage implements AutoCloseable {
             var metrics = new batchimage.observe.LibraryMetrics(database.dataSource(),
                     context().getRegistry().lookupByNameAndType("indexer", Indexer.class), meters);
             healthProbes.scheduleWithFixedDelay(metrics::refresh, 0, 10, java.util.concurrent.TimeUnit.SECONDS);
+            var syncs = new batchimage.observe.SyncMetrics(database.dataSource(), meters);
+            healthProbes.scheduleWithFixedDelay(syncs::refresh, 0, 10, java.util.concurrent.TimeUnit.SECONDS);
         } else {
             LOG.warn("no metrics registry: /observe/metrics shows Camel's metrics only, not the library's");
         }

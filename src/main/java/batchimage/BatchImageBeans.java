@@ -71,15 +71,26 @@ public class BatchImageBeans implements CamelConfiguration {
     @BindToRegistry("indexer")
     public synchronized Indexer indexer(CamelContext camel) {
         if (indexer == null) {
-            // with no Pinecone settings the vectors go to the app's own index in <data>/index
-            boolean local = settings.get("pinecone.host").isBlank() && settings.get("pinecone.api-key").isBlank();
-            var dimensions = new DimensionCheck(pineconeClient(camel), embeddingsClient(camel), local ? settings.dataDir().resolve("index") : null);
-            indexer = new Indexer(dataSource, embeddingsClient(camel), pineconeClient(camel), settings.getInt("index.stale-claim-seconds"), dimensions);
+            indexer = new Indexer(dataSource, embeddingsClient(camel), pineconeClient(camel), settings.getInt("index.stale-claim-seconds"),
+                    dimensionCheck(camel));
         }
         return indexer;
     }
 
     private Indexer indexer;
+
+    /** One check of the index's dimension and the model of its vectors, shared by the index route, stats and a full reindex. */
+    public synchronized DimensionCheck dimensionCheck(CamelContext camel) {
+        if (dimensionCheck == null) {
+            // with no Pinecone settings the vectors go to the app's own index in <data>/index
+            boolean local = settings.get("pinecone.host").isBlank() && settings.get("pinecone.api-key").isBlank();
+            dimensionCheck = new DimensionCheck(pineconeClient(camel), embeddingsClient(camel), local ? settings.dataDir().resolve("index") : null,
+                    new batchimage.index.ModelRecord(dataSource));
+        }
+        return dimensionCheck;
+    }
+
+    private DimensionCheck dimensionCheck;
 
     /** The multicast to the namespaces continues with its input: the batch records each namespace's outcome itself. */
     @BindToRegistry("searchService")
@@ -92,6 +103,25 @@ public class BatchImageBeans implements CamelConfiguration {
 
     private SearchService searchService;
 
+    /** The sync route's steps: one run at a time on the database, its drift recorded in sync_run. */
+    @BindToRegistry("synchronizer")
+    public synchronized batchimage.sync.Synchronizer synchronizer(CamelContext camel) {
+        if (synchronizer == null) {
+            synchronizer = new batchimage.sync.Synchronizer(dataSource, pineconeClient(camel), settings.getInt("sync.settle-seconds"),
+                    settings.getInt("sync.wait-seconds"));
+        }
+        return synchronizer;
+    }
+
+    private batchimage.sync.Synchronizer synchronizer;
+
+    /** A full reindex (the sync route in mode full): every record embedded again, the model of the vectors recorded. */
+    @BindToRegistry("fullReindex")
+    public batchimage.sync.FullReindex fullReindex(CamelContext camel) {
+        return new batchimage.sync.FullReindex(pineconeClient(camel), embeddingsClient(camel), dimensionCheck(camel),
+                new batchimage.index.ModelRecord(dataSource));
+    }
+
     @BindToRegistry("deleter")
     public batchimage.sync.Deleter deleter(CamelContext camel) {
         return new batchimage.sync.Deleter(dataSource, pineconeClient(camel));
@@ -99,7 +129,8 @@ public class BatchImageBeans implements CamelConfiguration {
 
     @BindToRegistry("libraryStats")
     public batchimage.sync.LibraryStats libraryStats(CamelContext camel) {
-        return new batchimage.sync.LibraryStats(dataSource, pineconeClient(camel), enricher());
+        var embeddings = embeddingsClient(camel).config();
+        return new batchimage.sync.LibraryStats(dataSource, pineconeClient(camel), enricher(), embeddings.model(), embeddings.dimensions());
     }
 
     @BindToRegistry("deadLetterList")

@@ -54,6 +54,14 @@ final class StatsCommand extends AdminCommand {
                     String.format("%,d", n.path("with_vector").asLong()), String.format("%,d", n.path("pending").asLong()),
                     String.format("%,d", n.path("failed").asLong()), String.format("%,d", n.path("to_remove").asLong())));
         });
+        s.append('\n').append(lastSync(a.path("last_sync")));
+        JsonNode full = a.path("full_reindex");
+        if (full.isObject()) {
+            s.append(String.format("full reindex with %s, started %s: %,d of %,d records re-embedded, %,d pending, %,d failed%s%n",
+                    full.path("model").asText(), full.path("started_at").asText(), full.path("done").asLong(), full.path("queued").asLong(),
+                    full.path("pending").asLong(), full.path("failed").asLong(),
+                    full.path("finished_at").isNull() ? "" : ", finished " + full.path("finished_at").asText()));
+        }
         JsonNode e = a.path("enrichment");
         if (!e.isMissingNode()) {
             s.append(String.format("%nenrichment: %,d missing tags, %,d missing a path, %,d enriched, %,d waiting, %,d given up%n",
@@ -88,6 +96,32 @@ final class StatsCommand extends AdminCommand {
             s.append(String.format("  %s  %-40s %-8s %,d read, %,d inserted, %,d updated, %,d unchanged, %,d rejected%n",
                     i.path("started_at").asText(), i.path("file_name").asText(), i.path("outcome").asText(), i.path("read").asLong(),
                     i.path("inserted").asLong(), i.path("updated").asLong(), i.path("unchanged").asLong(), i.path("rejected").asLong()));
+        }
+        return s.toString();
+    }
+
+    /** The last sync in a few lines: when, how it ended, and what it found and did per namespace. */
+    static String lastSync(JsonNode sync) {
+        if (sync.isMissingNode() || sync.isNull()) {
+            return "last sync: none yet\n";
+        }
+        var s = new StringBuilder(String.format("last sync: #%d %s (%s, %s) %s in %.1f s%n", sync.path("id").asLong(),
+                sync.path("started_at").asText(), sync.path("started_by").asText(), sync.path("mode").asText(),
+                sync.path("outcome").asText(), sync.path("seconds").asDouble()));
+        if (!sync.path("error").isNull() && !sync.path("error").asText().isEmpty()) {
+            s.append("  error: ").append(sync.path("error").asText()).append('\n');
+        }
+        JsonNode d = sync.path("drift");
+        d.fields().forEachRemaining(e -> {
+            JsonNode n = e.getValue();
+            if (n.has("listed")) {
+                s.append(String.format("  %-11s %,d vectors listed, %,d orphans removed, %,d missing re-queued, %,d of inactive records removed%n",
+                        e.getKey(), n.path("listed").asLong(), n.path("orphans_removed").asLong(), n.path("missing_requeued").asLong(),
+                        n.path("inactive_removed").asLong()));
+            }
+        });
+        if (d.path("failed_requeued").asLong() > 0) {
+            s.append(String.format("  %,d failed records re-queued%n", d.path("failed_requeued").asLong()));
         }
         return s.toString();
     }

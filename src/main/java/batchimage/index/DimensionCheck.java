@@ -10,7 +10,9 @@ import org.slf4j.LoggerFactory;
  * Before anything is upserted: the index's dimension (describe_index_stats) must be the model's, or
  * every upsert would be refused after paying for its embeddings. When they differ nothing is indexed and
  * the reason says what to do; records stay pending. An index without a dimension (sparse, or a local
- * index not yet written to) takes any.
+ * index not yet written to) takes any. Once they agree, the model is compared with the one the library's vectors
+ * were made with ({@link ModelRecord}): another model of the same size is allowed, with a notice saying to run a
+ * full reindex.
  */
 public final class DimensionCheck {
 
@@ -21,15 +23,31 @@ public final class DimensionCheck {
     private final PineconeClient pinecone;
     private final EmbeddingsClient embeddings;
     private final Path localIndex;
+    private final ModelRecord models;
     private boolean agreed;
     private String problem;
+    private String modelNotice;
     private long nextAttempt;
 
-    /** {@code localIndex}: the folder of the app's own index, or null for Pinecone. */
-    public DimensionCheck(PineconeClient pinecone, EmbeddingsClient embeddings, Path localIndex) {
+    /** {@code localIndex}: the folder of the app's own index, or null for Pinecone; {@code models}: null to skip the model comparison. */
+    public DimensionCheck(PineconeClient pinecone, EmbeddingsClient embeddings, Path localIndex, ModelRecord models) {
         this.pinecone = pinecone;
         this.embeddings = embeddings;
         this.localIndex = localIndex;
+        this.models = models;
+    }
+
+    /** Whether the vectors live in the app's own index (which a full reindex can rebuild for a model of another size). */
+    public boolean local() {
+        return localIndex != null;
+    }
+
+    /** Forgets what was found: the index was rebuilt, or the model's record changed; the next {@link #agree()} asks again. */
+    public synchronized void reset() {
+        agreed = false;
+        problem = null;
+        modelNotice = null;
+        nextAttempt = 0;
     }
 
     /** False only when the dimensions are known to differ; asks the index and the model the first time. */
@@ -41,9 +59,11 @@ public final class DimensionCheck {
             return true;
         }
         try {
-            int index = pinecone.stats().dimension();
+            var stats = pinecone.stats();
+            int index = stats.dimension();
             int model = index == 0 ? 0 : embeddings.dimensions();
             if (index == 0 || index == model) {
+                compareModel(stats, model);
                 agreed = true;
                 return true;
             }
@@ -58,6 +78,30 @@ public final class DimensionCheck {
         }
     }
 
+    /**
+     * Records this model when the library has none recorded, or when the namespaces hold no vector yet; warns once
+     * when the vectors were made with another model of the same size.
+     */
+    private void compareModel(PineconeClient.Stats stats, int known) {
+        if (models == null) {
+            return;
+        }
+        String name = embeddings.config().model();
+        int dims = known > 0 ? known : embeddings.dimensions();
+        boolean empty = IndexBatch.NAMESPACES.stream().allMatch(ns -> stats.namespaces().getOrDefault(ns, 0L) == 0);
+        ModelRecord.Model recorded = empty ? models.replaceUnlessReindexing(name, dims) : models.recordIfAbsent(name, dims);
+        modelNotice = ModelRecord.sameSizeNotice(recorded, name, dims);
+        if (modelNotice != null) {
+            LOG.warn(modelNotice);
+        }
+    }
+
+    /** Why this model should not go on adding vectors to the index without a full reindex (another model of the same size made them), or null. */
+    public synchronized String modelNotice() {
+        agree();
+        return modelNotice;
+    }
+
     /** What is wrong and what to do, once {@link #agree()} has found the dimensions differ; else null. */
     public synchronized String problem() {
         return problem;
@@ -68,11 +112,12 @@ public final class DimensionCheck {
                 + ": nothing is indexed until they agree (records stay pending). ";
         if (localIndex != null) {
             // removing the folder does not re-queue records already marked indexed: the message must not promise a rebuild
-            return head + "The local index in " + localIndex + " was built with a model of " + index + " dimensions: stop batch-image"
-                    + " and remove that folder to start it afresh for this model (records already indexed are not queued again by this),"
+            return head + "The local index in " + localIndex + " was built with a model of " + index + " dimensions: rebuild it for this"
+                    + " model with a full reindex (bin/batch-image reindex --full, or POST /api/reindex {\"mode\": \"full\"}; every record is"
+                    + " embedded again, and search finds only what is re-embedded until it ends),"
                     + " or go back to a model of " + index + " dimensions (EMBEDDINGS_MODEL, EMBEDDINGS_DIMENSIONS).";
         }
-        return head + "Create a Pinecone index of " + model + " dimensions and set PINECONE_INDEX (or PINECONE_HOST) to it,"
-                + " or choose a model of " + index + " dimensions (EMBEDDINGS_MODEL, EMBEDDINGS_DIMENSIONS). Index: " + pinecone.base();
+        return head + "Create a Pinecone index of " + model + " dimensions, set PINECONE_INDEX (or PINECONE_HOST) to it and run a full"
+                + " reindex (bin/batch-image reindex --full) to fill it, or choose a model of " + index + " dimensions (EMBEDDINGS_MODEL, EMBEDDINGS_DIMENSIONS). Index: " + pinecone.base();
     }
 }

@@ -95,6 +95,11 @@ public final class LocalPinecone implements AutoCloseable {
         return dimension;
     }
 
+    /** After a namespace was emptied: the dimension is read again from what the namespaces still hold. */
+    public synchronized void forgetDimension() {
+        dimension = -1;
+    }
+
     /** A Lucene index keeps the vector size of its first vector: read one vector of each namespace. */
     private int stored() {
         if (!Files.isDirectory(root)) {

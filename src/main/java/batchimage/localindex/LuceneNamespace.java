@@ -233,9 +233,18 @@ public final class LuceneNamespace implements AutoCloseable {
         });
     }
 
-    /** Deletes what matches a filter (everything when null) and commits at once: a rare, heavy write the log does not hold. */
+    /**
+     * Deletes what matches a filter (everything when null) and commits at once: a rare, heavy write the log does not hold.
+     * Everything goes with Lucene's deleteAll, which also forgets the vector size, so that vectors of another size may follow.
+     */
     public void deleteMatching(Filter filter) {
-        write(() -> writer.deleteDocuments(filter == null ? new MatchAllDocsQuery() : LuceneFilters.toQuery(filter)));
+        write(() -> {
+            if (filter == null) {
+                writer.deleteAll();
+            } else {
+                writer.deleteDocuments(LuceneFilters.toQuery(filter));
+            }
+        });
         commitNow();
     }
 

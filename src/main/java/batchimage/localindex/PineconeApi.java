@@ -185,6 +185,8 @@ public final class PineconeApi {
                 }
             } else if (space != null) {
                 space.deleteMatching(null);
+                // an emptied index takes the size of the next vectors (a rebuild for a model of another size)
+                index.forgetDimension();
             }
             return json.createObjectNode();
         });

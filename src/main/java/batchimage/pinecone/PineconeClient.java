@@ -203,15 +203,35 @@ public final class PineconeClient implements AutoCloseable {
     /** Every id in the namespace that starts with prefix (empty: all), in Pinecone's order, following the pages. */
     public List<String> list(String namespace, String prefix) {
         var out = new ArrayList<String>();
+        listPages(namespace, prefix, out::addAll);
+        return out;
+    }
+
+    /** Hands each page of ids (at most 100, Pinecone's page) to {@code page}, following the pages; returns how many ids there were. */
+    public long listPages(String namespace, String prefix, java.util.function.Consumer<List<String>> page) {
+        long n = 0;
         String token = null;
         do {
-            String q = "namespace=" + encode(namespace) + (prefix.isEmpty() ? "" : "&prefix=" + encode(prefix))
+            String q = "namespace=" + encode(namespace) + "&limit=100" + (prefix.isEmpty() ? "" : "&prefix=" + encode(prefix))
                     + (token == null ? "" : "&paginationToken=" + encode(token));
-            JsonNode page = call("GET", "/vectors/list", q, null);
-            page.path("vectors").forEach(v -> out.add(v.path("id").asText()));
-            token = page.path("pagination").path("next").asText(null);
+            JsonNode answer = call("GET", "/vectors/list", q, null);
+            var ids = new ArrayList<String>();
+            answer.path("vectors").forEach(v -> ids.add(v.path("id").asText()));
+            n += ids.size();
+            if (!ids.isEmpty()) {
+                page.accept(ids);
+            }
+            token = answer.path("pagination").path("next").asText(null);
         } while (token != null && !token.isEmpty());
-        return out;
+        return n;
+    }
+
+    /** Removes every vector of the namespace (Pinecone's {@code deleteAll}); the namespace stays. */
+    public void deleteAll(String namespace) {
+        ObjectNode b = json.createObjectNode();
+        b.put("namespace", namespace);
+        b.put("deleteAll", true);
+        call("POST", "/vectors/delete", null, b.toString().getBytes(StandardCharsets.UTF_8));
     }
 
     private Map<String, Object> metadata(JsonNode holder) {

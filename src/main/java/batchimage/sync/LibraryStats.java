@@ -23,6 +23,8 @@ public final class LibraryStats {
 
     /** How many imports are shown. */
     static final int LAST_IMPORTS = 10;
+    /** How many syncs are shown. */
+    static final int LAST_SYNCS = 5;
 
     private final DataSource dataSource;
     private final PineconeClient index;
@@ -34,9 +36,21 @@ public final class LibraryStats {
     }
 
     public LibraryStats(DataSource dataSource, PineconeClient index, batchimage.enrich.Enricher enricher) {
+        this(dataSource, index, enricher, null, 0);
+    }
+
+    /** The model this process embeds with (name and size), or null: compared with the one the vectors were made with. */
+    private final String model;
+    private final int dimensions;
+    private final batchimage.index.ModelRecord models;
+
+    public LibraryStats(DataSource dataSource, PineconeClient index, batchimage.enrich.Enricher enricher, String model, int dimensions) {
         this.dataSource = dataSource;
         this.index = index;
         this.enricher = enricher;
+        this.model = model;
+        this.dimensions = dimensions;
+        this.models = new batchimage.index.ModelRecord(dataSource);
     }
 
     public Map<String, Object> stats() {
@@ -67,6 +81,11 @@ public final class LibraryStats {
                 namespaces.put(ns, new LinkedHashMap<>(row));
             }
             out.put("namespaces", namespaces);
+            out.put("indexing", rows(c, """
+                    SELECT count(*) FILTER (WHERE index_state IN ('pending', 'indexing')) AS pending,
+                           count(*) FILTER (WHERE index_state = 'failed') AS failed,
+                           count(*) FILTER (WHERE index_state = 'indexed') AS indexed
+                    FROM image_library WHERE status = 'active'""").get(0));
             out.put("dead_letters", rows(c, """
                     SELECT stage, count(*) AS total, count(*) FILTER (WHERE state = 'open') AS open, max(created_at)::text AS last
                     FROM dead_letter GROUP BY stage ORDER BY stage"""));
@@ -77,6 +96,18 @@ public final class LibraryStats {
             if (enricher != null) {
                 out.put("enrichment", enricher.stats());
             }
+            var syncs = Synchronizer.lastRuns(c, LAST_SYNCS);
+            out.put("last_sync", syncs.isEmpty() ? null : syncs.get(0));
+            out.put("syncs", syncs);
+            models.finishFullReindexIfDone();
+            var recorded = models.read();
+            var m = new LinkedHashMap<String, Object>();
+            m.put("vectors_made_with", recorded == null ? null : recorded.model());
+            m.put("vectors_dimensions", recorded == null ? null : recorded.dimensions());
+            m.put("this_process", model);
+            m.put("notice", model == null ? null : batchimage.index.ModelRecord.sameSizeNotice(recorded, model, dimensions));
+            out.put("model", m);
+            out.put("full_reindex", FullReindex.progress(c, recorded));
         } catch (SQLException e) {
             throw new IllegalStateException("cannot read the library's figures from PostgreSQL: " + e.getMessage(), e);
         }
@@ -93,7 +124,28 @@ public final class LibraryStats {
             e.getValue().put("vectors", stats == null ? null : stats.namespaces().getOrDefault(e.getKey(), 0L));
         }
         out.put("index", stats == null ? Map.of("error", indexProblem) : Map.of("dimension", stats.dimension(), "namespaces", stats.namespaces()));
+        // nothing is indexed while the index's vector size is not the model's: say so where progress is followed
+        String blocked = stats != null && stats.dimension() > 0 && dimensions > 0 && stats.dimension() != dimensions
+                ? "the index has " + stats.dimension() + " dimensions but the model " + model + " gives " + dimensions
+                        + ": nothing is indexed until they agree (see the service's log, or run a full reindex for the app's own index)"
+                : null;
+        @SuppressWarnings("unchecked")
+        var indexing = (Map<String, Object>) out.get("indexing");
+        indexing.put("blocked", blocked);
         var reasons = reasons(namespaces, indexProblem);
+        if (blocked != null) {
+            reasons.add(0, blocked);
+        }
+        @SuppressWarnings("unchecked")
+        var modelState = (Map<String, Object>) out.get("model");
+        if (modelState.get("notice") != null) {
+            reasons.add("model changed: " + modelState.get("notice"));
+        }
+        @SuppressWarnings("unchecked")
+        var lastSync = (Map<String, Object>) out.get("last_sync");
+        if (lastSync != null && "failed".equals(lastSync.get("outcome"))) {
+            reasons.add("the last sync (#" + lastSync.get("id") + ", " + lastSync.get("started_at") + ") failed: " + lastSync.get("error"));
+        }
         var verdict = new LinkedHashMap<String, Object>();
         verdict.put("in_sync", reasons.isEmpty());
         verdict.put("reasons", reasons);

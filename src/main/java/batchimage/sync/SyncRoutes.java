@@ -8,8 +8,8 @@ import batchimage.web.JsonAnswer;
 import org.apache.camel.builder.RouteBuilder;
 
 /**
- * Keeping the library in step, over HTTP (docs/API.md "Delete and stats"): {@code POST /api/delete} and
- * {@code GET /api/stats}, {@code GET /api/dead-letters}. Every route checks the API key first; errors come in the API's shape.
+ * Keeping the library in step, over HTTP (docs/API.md "Delete and stats"): {@code POST /api/delete},
+ * {@code POST /api/reindex} (a sync now), {@code GET /api/stats}, {@code GET /api/dead-letters}. Every route checks the API key first; errors come in the API's shape.
  */
 public final class SyncRoutes extends RouteBuilder {
 
@@ -29,6 +29,20 @@ public final class SyncRoutes extends RouteBuilder {
                     SearchRoutes.answer(ex, () -> {
                         DeleteRequest req = DeleteRequest.fromJson(HttpRequests.jsonBody(ex));
                         return JsonAnswer.of(200, deleter().delete(req).asMap(req.filterJson()));
+                    });
+                });
+
+        from("platform-http:/api/reindex?httpMethodRestrict=POST&populateBodyWithForm=false").routeId("api-reindex")
+                .process(ex -> {
+                    if (!access.admit(ex)) {
+                        return;
+                    }
+                    SearchRoutes.answer(ex, () -> {
+                        byte[] body = HttpRequests.jsonBody(ex);
+                        var req = body == null || body.length == 0 ? null
+                                : batchimage.search.ApiError.objectBody(body, "{\"mode\": \"changed\"} or {\"mode\": \"full\"}");
+                        String mode = SyncCall.mode(req == null || req.path("mode").isNull() ? null : req.path("mode").asText());
+                        return JsonAnswer.of(200, SyncCall.run(getContext(), "api", mode));
                     });
                 });
 

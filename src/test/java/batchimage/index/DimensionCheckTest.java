@@ -149,7 +149,7 @@ class DimensionCheckTest {
                 assertThat(embeddings.seen()).isEmpty();
                 assertThat(app.indexProblem())
                         .contains("the index has 384 dimensions but the model stub-model gives 512")
-                        .contains(data.resolve("index").toString(), "remove that folder", "a model of 384 dimensions");
+                        .contains(data.resolve("index").toString(), "rebuild it for this model with a full reindex", "a model of 384 dimensions");
                 // the local index says what it holds, and refuses vectors of another size as Pinecone does
                 JsonNode stats = json.readTree(post(app, "/pinecone/describe_index_stats", "{}").body());
                 assertThat(stats.get("dimension").asInt()).isEqualTo(384);

@@ -35,6 +35,8 @@ public final class TestLibrary {
         overrides.put("ingest.poll-delay", "100");
         overrides.put("ingest.min-age", "300");
         overrides.put("batch-image.port", String.valueOf(freePort()));
+        // a scheduled sync would repair what a test breaks on purpose: the tests of the sync turn it on
+        overrides.put("sync.enabled", "false");
         overrides.putAll(extra);
         return Settings.load(home, Map.of(), overrides);
     }
