@@ -129,6 +129,11 @@ class DimensionCheckTest {
                 assertThat(app.indexProblem())
                         .contains("the index has 512 dimensions but the model all-minilm-l6-v2-q gives 384")
                         .contains("Create a Pinecone index of 384 dimensions", "PINECONE_INDEX", "a model of 512 dimensions");
+                // a full reindex cannot write into that index either: refused with the same advice, nothing queued
+                var refused = post(app, "/api/reindex", "{\"mode\": \"full\"}");
+                assertThat(refused.statusCode()).isEqualTo(409);
+                assertThat(json.readTree(refused.body()).path("error").asText()).contains("Create a Pinecone index of 384 dimensions");
+                assertThat(pinecone.seen()).allSatisfy(r -> assertThat(r.path()).isEqualTo("/describe_index_stats"));
             } finally {
                 app.close();
             }
@@ -159,6 +164,30 @@ class DimensionCheckTest {
                         + json.writeValueAsString(new float[512]).replaceFirst("0\\.0", "1.0") + "}]}");
                 assertThat(refused.statusCode()).isEqualTo(400);
                 assertThat(refused.body()).contains("Vector dimension 512 does not match the dimension of the index 384");
+
+                // a full reindex rebuilds the app's own index for the new model: the old vectors go, every record gets one of 512
+                var rebuilt = post(app, "/api/reindex", "{\"mode\": \"full\"}");
+                assertThat(rebuilt.statusCode()).as(rebuilt.body()).isEqualTo(200);
+                JsonNode full = json.readTree(rebuilt.body()).path("drift").path("full");
+                assertThat(full.path("rebuilt_local_index").asBoolean()).isTrue();
+                assertThat(full.path("queued").asLong()).isEqualTo(MEDIA_RECORDS);
+                assertThat(full.path("dimensions").asInt()).isEqualTo(512);
+                await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(300)).until(() ->
+                        TestLibrary.count(db, "SELECT count(*) FROM image_library WHERE index_state = 'indexed'") == MEDIA_RECORDS);
+                assertThat(app.indexProblem()).isNull();
+                JsonNode after = json.readTree(post(app, "/pinecone/describe_index_stats", "{}").body());
+                assertThat(after.get("dimension").asInt()).isEqualTo(512);
+                assertThat(after.path("namespaces").path("prompt").path("vectorCount").asLong()).isEqualTo(MEDIA_RECORDS);
+                assertThat(after.path("namespaces").path("description").path("vectorCount").asLong())
+                        .isEqualTo(TestLibrary.count(db, "SELECT count(*) FROM image_library WHERE coalesce(description, '') <> ''"));
+                assertThat(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + app.settings().get("batch-image.port")
+                        + "/pinecone/vectors/fetch?namespace=prompt&ids=00000000-0000-0000-0000-000000000000")).GET().build(),
+                        HttpResponse.BodyHandlers.ofString()).body()).doesNotContain("00000000-0000-0000-0000-000000000000");
+                JsonNode library = json.readTree(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                        + app.settings().get("batch-image.port") + "/api/stats")).GET().build(), HttpResponse.BodyHandlers.ofString()).body());
+                assertThat(library.path("sync").path("in_sync").asBoolean()).as("%s", library.path("sync")).isTrue();
+                assertThat(library.path("model").path("vectors_made_with").asText()).isEqualTo("stub-model");
+                assertThat(library.path("full_reindex").path("done").asLong()).isEqualTo(MEDIA_RECORDS);
             } finally {
                 app.close();
             }
