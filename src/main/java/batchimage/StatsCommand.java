@@ -105,8 +105,9 @@ final class StatsCommand extends AdminCommand {
         if (sync.isMissingNode() || sync.isNull()) {
             return "last sync: none yet\n";
         }
-        var s = new StringBuilder(String.format("last sync: #%d %s (%s, %s) %s in %.1f s%n", sync.path("id").asLong(),
-                sync.path("started_at").asText(), sync.path("started_by").asText(), sync.path("mode").asText(),
+        String at = sync.path("started_at").asText("");
+        var s = new StringBuilder(String.format("last sync: #%d%s (%s, %s) %s in %.1f s%n", sync.path("id").asLong(),
+                at.isEmpty() ? "" : " " + at, sync.path("started_by").asText(), sync.path("mode").asText(),
                 sync.path("outcome").asText(), sync.path("seconds").asDouble()));
         if (!sync.path("error").isNull() && !sync.path("error").asText().isEmpty()) {
             s.append("  error: ").append(sync.path("error").asText()).append('\n');
