@@ -16,6 +16,15 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
+import org.apache.lucene.index.IndexReader;
+import org.apache.lucene.index.MultiBits;
+import org.apache.lucene.index.MultiTerms;
+import org.apache.lucene.index.PostingsEnum;
+import org.apache.lucene.index.Terms;
+import org.apache.lucene.index.TermsEnum;
+import org.apache.lucene.search.DocIdSetIterator;
+import org.apache.lucene.util.Bits;
+import org.apache.lucene.util.StringHelper;
 import org.apache.lucene.codecs.KnnVectorsFormat;
 import org.apache.lucene.codecs.lucene912.Lucene912Codec;
 import org.apache.lucene.document.Document;
@@ -40,15 +49,11 @@ import org.apache.lucene.index.QueryTimeout;
 import org.apache.lucene.search.IndexSearcher;
 import org.apache.lucene.search.KnnFloatVectorQuery;
 import org.apache.lucene.search.MatchAllDocsQuery;
-import org.apache.lucene.search.PrefixQuery;
 import org.apache.lucene.search.Query;
 import org.apache.lucene.search.ScoreDoc;
 import org.apache.lucene.search.SearcherManager;
-import org.apache.lucene.search.Sort;
-import org.apache.lucene.search.SortField;
 import org.apache.lucene.search.TermInSetQuery;
 import org.apache.lucene.search.TermQuery;
-import org.apache.lucene.search.TermRangeQuery;
 import org.apache.lucene.search.TopDocs;
 import org.apache.lucene.search.TotalHits;
 import org.apache.lucene.search.knn.KnnCollectorManager;
@@ -427,20 +432,47 @@ public final class LuceneNamespace implements AutoCloseable {
         });
     }
 
-    /** A page of ids in byte order, after {@code after} (exclusive) when given. */
+    /**
+     * A page of ids in byte order, after {@code after} (exclusive) when given. Walks the id terms from where the
+     * page starts (a seek, not a search of every document), so a page costs the same wherever it is: listing a
+     * namespace of n ids costs n, not n * n / page.
+     */
     public List<String> list(String prefix, String after, int limit) {
         return read(s -> {
-            var b = new BooleanQuery.Builder().add(new MatchAllDocsQuery(), Occur.MUST);
-            if (prefix != null && !prefix.isEmpty()) {
-                b.add(new PrefixQuery(new Term(ID, prefix)), Occur.FILTER);
+            var out = new ArrayList<String>(Math.min(limit, 1024));
+            IndexReader reader = s.getIndexReader();
+            Terms terms = MultiTerms.getTerms(reader, ID);
+            if (terms == null || limit <= 0) {
+                return out;
             }
-            if (after != null) {
-                b.add(TermRangeQuery.newStringRange(ID, after, null, false, true), Occur.FILTER);
+            Bits live = MultiBits.getLiveDocs(reader);
+            BytesRef head = prefix == null || prefix.isEmpty() ? null : new BytesRef(prefix);
+            BytesRef from = after == null ? null : new BytesRef(after);
+            TermsEnum te = terms.iterator();
+            BytesRef t;
+            if (from != null && (head == null || from.compareTo(head) >= 0)) {
+                t = te.seekCeil(from) == TermsEnum.SeekStatus.END ? null : te.term();
+                if (t != null && t.bytesEquals(from)) {
+                    t = te.next();
+                }
+            } else if (head != null) {
+                t = te.seekCeil(head) == TermsEnum.SeekStatus.END ? null : te.term();
+            } else {
+                t = te.next();
             }
-            TopDocs top = s.search(b.build(), limit, new Sort(new SortField(ID_SORT, SortField.Type.STRING)));
-            var out = new ArrayList<String>(top.scoreDocs.length);
-            for (ScoreDoc sd : top.scoreDocs) {
-                out.add(id(s, sd.doc));
+            PostingsEnum docs = null;
+            for (; t != null && out.size() < limit; t = te.next()) {
+                if (head != null && !StringHelper.startsWith(t, head)) {
+                    break;
+                }
+                // an id whose documents are all deleted (replaced or removed, not merged away yet) is not listed
+                docs = te.postings(docs, PostingsEnum.NONE);
+                for (int d = docs.nextDoc(); d != DocIdSetIterator.NO_MORE_DOCS; d = docs.nextDoc()) {
+                    if (live == null || live.get(d)) {
+                        out.add(t.utf8ToString());
+                        break;
+                    }
+                }
             }
             return out;
         });

@@ -157,4 +157,45 @@ class LuceneNamespaceTest {
         }
         return d / Math.sqrt(na * nb);
     }
+    @Test
+    void listingWalksTheIdsInByteOrderAcrossSegmentsAndSkipsReplacedAndDeletedDocuments() throws Exception {
+        var r = new Random(5);
+        try (var ns = new LuceneNamespace("t", dir)) {
+            var expected = new java.util.TreeSet<String>();
+            for (int seg = 0; seg < 3; seg++) {
+                var batch = new ArrayList<VectorRecord>();
+                for (int i = 0; i < 40; i++) {
+                    String id = (i % 3 == 0 ? "b-" : "a-") + (seg * 40 + i);
+                    batch.add(new VectorRecord(id, random(r, 8), Map.of()));
+                    expected.add(id);
+                }
+                ns.upsert(batch);
+                // a segment per round, each replacing some ids of the last
+                ns.commitNow();
+                if (seg > 0) {
+                    ns.upsert(List.of(new VectorRecord("a-" + ((seg - 1) * 40 + 1), random(r, 8), Map.of())));
+                }
+            }
+            ns.delete(List.of("a-1", "b-60", "not-there"));
+            expected.remove("a-1");
+            expected.remove("b-60");
+            // page through with a small limit, as the Pinecone API does
+            var seen = new ArrayList<String>();
+            String after = null;
+            List<String> page;
+            do {
+                page = ns.list(null, after, 7);
+                seen.addAll(page);
+                after = page.isEmpty() ? null : page.get(page.size() - 1);
+            } while (page.size() == 7);
+            assertThat(seen).containsExactlyElementsOf(expected);
+            // a prefix, from the start and from an id before or inside it
+            var bs = expected.stream().filter(id -> id.startsWith("b-")).toList();
+            assertThat(ns.list("b-", null, 1000)).containsExactlyElementsOf(bs);
+            assertThat(ns.list("b-", "a-5", 1000)).containsExactlyElementsOf(bs);
+            assertThat(ns.list("b-", bs.get(3), 2)).containsExactly(bs.get(4), bs.get(5));
+            assertThat(ns.list("c-", null, 10)).isEmpty();
+            assertThat(ns.list(null, "zzz", 10)).isEmpty();
+        }
+    }
 }
