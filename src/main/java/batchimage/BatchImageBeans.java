@@ -74,7 +74,8 @@ public class BatchImageBeans implements CamelConfiguration {
             // with no Pinecone settings the vectors go to the app's own index in <data>/index
             boolean local = settings.get("pinecone.host").isBlank() && settings.get("pinecone.api-key").isBlank();
             var dimensions = new DimensionCheck(pineconeClient(camel), embeddingsClient(camel), local ? settings.dataDir().resolve("index") : null);
-            indexer = new Indexer(dataSource, embeddingsClient(camel), pineconeClient(camel), settings.getInt("index.stale-claim-seconds"), dimensions);
+            indexer = new Indexer(dataSource, embeddingsClient(camel), pineconeClient(camel), settings.getInt("index.stale-claim-seconds"), dimensions,
+                    settings.getInt("index.retry-seconds"), settings.getInt("index.max-attempts"));
         }
         return indexer;
     }
@@ -105,6 +106,13 @@ public class BatchImageBeans implements CamelConfiguration {
     @BindToRegistry("deadLetterList")
     public batchimage.deadletter.DeadLetterList deadLetterList() {
         return new batchimage.deadletter.DeadLetterList(dataSource);
+    }
+
+    /** Replay and dismissal of dead letters; a file is imported again through the import-file route. */
+    @BindToRegistry("deadLetterReplay")
+    public batchimage.deadletter.DeadLetterReplay deadLetterReplay(CamelContext camel) {
+        return new batchimage.deadletter.DeadLetterReplay(dataSource, settings.dataDir(), defaultTheme,
+                file -> Importer.importThroughRoute(camel, file));
     }
 
     @BindToRegistry("keepBatch")
