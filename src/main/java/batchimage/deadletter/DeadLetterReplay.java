@@ -254,6 +254,10 @@ public final class DeadLetterReplay {
                     }
                 }
                 continue;
+            } catch (RuntimeException e) {
+                // the database or the import route failed on this one: it stays open, the others go on
+                LOG.warn("replaying dead letter {} failed: {}", id, e.getMessage());
+                a = new LinkedHashMap<>(Map.of("id", id, "state", "open", "reason", "the replay failed: " + String.valueOf(e.getMessage())));
             }
             if ("replayed".equals(a.get("state"))) {
                 replayed++;

@@ -280,6 +280,26 @@ class DeadLetterReplayTest {
     }
 
     @Test
+    void replayAllFromTheCommandLineSendsAnEnrichFailureBackToTheEnrichRoute() throws Exception {
+        String id = TestLibrary.text(db, "SELECT id::text FROM image_library WHERE source_file = '" + MIXED + "' AND sub_theme = 'GOOD' ORDER BY id LIMIT 1");
+        TestLibrary.execute(db, "UPDATE image_library SET enrich_state = 'gave_up', enrich_attempts = 6, enrich_error = 'ComfyUI did not answer' WHERE id = '" + id + "'");
+        long letter = TestLibrary.count(db, "INSERT INTO dead_letter (stage, reason, raw) VALUES ('enrich', 'ComfyUI did not answer',"
+                + " '{\"route\": \"enrich\", \"body\": \"enrich batch of records [" + id + "]\"}') RETURNING id");
+
+        Run all = cli(Map.of(), "dead-letters", "--replay-all", "--stage", "enrich", "--url", base);
+        assertThat(all.exit()).as(all.err() + all.out()).isZero();
+        assertThat(all.out()).contains("1 open dead letters: 1 replayed, 0 still open, 0 cannot be replayed");
+        assertThat(column(letter, "state")).isEqualTo("replayed");
+        assertThat(column(letter, "resolution")).contains("1 of 1 records back to the enrich route");
+        // examined again: the enrich route may already have looked at it, but it is no longer given up
+        assertThat(TestLibrary.text(db, "SELECT coalesce(enrich_state, 'to examine') FROM image_library WHERE id = '" + id + "'")).isNotEqualTo("gave_up");
+
+        Run none = cli(Map.of(), "dead-letters", "--replay-all", "--stage", "enrich", "--json", "--url", base);
+        assertThat(none.exit()).isZero();
+        assertThat(json.readTree(none.out()).path("considered").asInt()).isZero();
+    }
+
+    @Test
     void aFileInErrorIsImportedAgainOnceFixed() throws Exception {
         long letter = TestLibrary.count(db, "SELECT id FROM dead_letter WHERE stage = 'ingest-file' AND source_file = '" + TRUNCATED + "'");
         Path inError = data.resolve("error").resolve(TRUNCATED);
