@@ -16,10 +16,12 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.regex.Pattern;
@@ -120,7 +122,7 @@ public final class DeadLetterReplay {
     }
 
     /** A dead letter as locked for its replay. */
-    private record Letter(long id, java.time.OffsetDateTime createdAt, String stage, String state, String sourceFile, String subTheme,
+    private record Letter(long id, OffsetDateTime createdAt, String stage, String state, String sourceFile, String subTheme,
                           Integer position, String recordId, String field, String reason, String raw, String resolvedAt) {
     }
 
@@ -257,7 +259,7 @@ public final class DeadLetterReplay {
             } catch (RuntimeException e) {
                 // the database or the import route failed on this one: it stays open, the others go on
                 LOG.warn("replaying dead letter {} failed: {}", id, e.getMessage());
-                a = new LinkedHashMap<>(Map.of("id", id, "state", "open", "reason", "the replay failed: " + String.valueOf(e.getMessage())));
+                a = new LinkedHashMap<>(Map.of("id", id, "state", "open", "reason", "the replay failed: " + e.getMessage()));
             }
             if ("replayed".equals(a.get("state"))) {
                 replayed++;
@@ -296,7 +298,7 @@ public final class DeadLetterReplay {
                 }
                 int position = rs.getInt("position");
                 Integer pos = rs.wasNull() ? null : position;
-                return new Letter(id, rs.getObject("created_at", java.time.OffsetDateTime.class), rs.getString("stage"), rs.getString("state"),
+                return new Letter(id, rs.getObject("created_at", OffsetDateTime.class), rs.getString("stage"), rs.getString("state"),
                         rs.getString("source_file"), rs.getString("sub_theme"), pos, rs.getString("record_id"), rs.getString("field"),
                         rs.getString("reason"), rs.getString("raw"), rs.getString("resolved_at"));
             }
@@ -417,7 +419,7 @@ public final class DeadLetterReplay {
         return out;
     }
 
-    private static String importedSince(Connection c, String name, java.time.OffsetDateTime after) throws SQLException {
+    private static String importedSince(Connection c, String name, OffsetDateTime after) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(IMPORTED_SINCE)) {
             ps.setString(1, name);
             ps.setObject(2, after);
@@ -493,13 +495,13 @@ public final class DeadLetterReplay {
         if (doc.path("records").isArray()) {
             for (JsonNode r : doc.path("records")) {
                 if (r.isTextual() && UUID_TEXT.matcher(r.textValue().strip()).matches()) {
-                    ids.add(r.textValue().strip().toLowerCase(java.util.Locale.ROOT));
+                    ids.add(r.textValue().strip().toLowerCase(Locale.ROOT));
                 }
             }
         } else if (doc.path("body").isTextual()) {
             var m = UUID_TEXT.matcher(doc.path("body").textValue());
             while (m.find()) {
-                ids.add(m.group().toLowerCase(java.util.Locale.ROOT));
+                ids.add(m.group().toLowerCase(Locale.ROOT));
             }
         }
         return List.copyOf(ids);
