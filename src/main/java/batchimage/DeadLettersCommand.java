@@ -66,7 +66,7 @@ final class DeadLettersCommand extends AdminCommand {
         checkedLimit = DeadLetterList.limit(limit);
         int actions = (replay != null ? 1 : 0) + (replayAll ? 1 : 0) + (dismiss != null ? 1 : 0);
         if (actions > 1) {
-            throw ApiError.badRequest("replay", "give one of --replay ID, --replay-all and --dismiss ID");
+            throw ApiError.badRequest(null, "give only one of --replay ID, --replay-all and --dismiss ID");
         }
         action = replay != null ? Action.REPLAY : replayAll ? Action.REPLAY_ALL : dismiss != null ? Action.DISMISS : Action.LIST;
         if (record != null && action != Action.REPLAY) {
