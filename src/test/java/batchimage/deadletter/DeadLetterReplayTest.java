@@ -348,5 +348,19 @@ class DeadLetterReplayTest {
         assertThat(inError).doesNotExist();
         assertThat(data.resolve("error").resolve(TRUNCATED + ".error.txt")).doesNotExist();
         assertThat(data.resolve("done").resolve(TRUNCATED)).exists();
+
+        // an older letter of the same file: imported since, nothing left to replay
+        long older = TestLibrary.count(db, "INSERT INTO dead_letter (created_at, stage, source_file, reason) VALUES (now() - interval '1 day',"
+                + " 'ingest-file', '" + TRUNCATED + "', 'truncated') RETURNING id");
+        Answer since = post("/api/dead-letters/" + older + "/replay", null);
+        assertThat(since.body().path("state").asText()).isEqualTo("replayed");
+        assertThat(since.body().path("message").asText()).contains("imported since");
+        // a file that is not in error/ and was never imported: it stays open and says where it should be
+        String lost = "batch_image_data_lost_final.json";
+        long gone = TestLibrary.count(db, "INSERT INTO dead_letter (stage, source_file, reason) VALUES ('ingest-file', '" + lost + "', 'not JSON') RETURNING id");
+        Answer missing = post("/api/dead-letters/" + gone + "/replay", null);
+        assertThat(missing.body().path("state").asText()).isEqualTo("open");
+        assertThat(missing.body().path("reason").asText()).contains(lost, "no longer in", "error");
+        assertThat(column(gone, "state")).isEqualTo("open");
     }
 }
