@@ -55,6 +55,8 @@ public final class Application implements Runnable {
         return new CommandLine(new Application(environment))
                 .setOut(out)
                 .setErr(err)
+                // an argument starting with @ is the command's to read (dead-letters --record @file), not picocli's argument file
+                .setExpandAtFiles(false)
                 .setExecutionExceptionHandler((e, cmd, parsed) -> {
                     cmd.getErr().println("batch-image: " + e.getMessage());
                     return 2;

@@ -21,8 +21,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Properties;
 import org.apache.camel.CamelContext;
-import org.apache.camel.Exchange;
-import org.apache.camel.ProducerTemplate;
 import org.apache.camel.main.Main;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -159,6 +157,7 @@ public final class BatchImage implements AutoCloseable {
             main.configure().addRoutesBuilder(new SearchRoutes(ApiAccess.from(settings)));
             main.configure().addRoutesBuilder(new batchimage.enrich.EnrichRoutes(ApiAccess.from(settings)));
             main.configure().addRoutesBuilder(new batchimage.sync.SyncRoutes(ApiAccess.from(settings)));
+            main.configure().addRoutesBuilder(new batchimage.deadletter.DeadLetterRoutes(ApiAccess.from(settings)));
             main.configure().addRoutesBuilder(new batchimage.web.PageRoutes());
         }
         main.configure().addConfiguration(BatchImageBeans.class);
@@ -278,24 +277,7 @@ public final class BatchImage implements AutoCloseable {
 
     /** Imports one file through the import-file route, whatever its folder; the file stays where it is. */
     public ImportResult importFile(Path file) {
-        ProducerTemplate producer = context().createProducerTemplate();
-        try {
-            Exchange done = producer.send("direct:import-file", ex -> ex.getMessage().setBody(file.toFile()));
-            var job = done.getProperty(Importer.JOB, batchimage.ingest.ImportJob.class);
-            if (job == null) {
-                Throwable t = done.getException() != null ? done.getException()
-                        : done.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
-                return new ImportResult(file.getFileName().toString(), file.toString(), "error", 0, 0, 0, 0, 0, 0, 0,
-                        t == null ? "the import route did not run" : t.getMessage(), null);
-            }
-            return job.result();
-        } finally {
-            try {
-                producer.stop();
-            } catch (Exception e) {
-                LOG.debug("stopping a producer: {}", e.toString());
-            }
-        }
+        return Importer.importThroughRoute(context(), file);
     }
 
     /** The search every interface goes through (the registry's {@code searchService}). */

@@ -72,7 +72,7 @@ public class BatchImageBeans implements CamelConfiguration {
     public synchronized Indexer indexer(CamelContext camel) {
         if (indexer == null) {
             indexer = new Indexer(dataSource, embeddingsClient(camel), pineconeClient(camel), settings.getInt("index.stale-claim-seconds"),
-                    dimensionCheck(camel));
+                    dimensionCheck(camel), settings.getInt("index.retry-seconds"), settings.getInt("index.max-attempts"));
         }
         return indexer;
     }
@@ -136,6 +136,13 @@ public class BatchImageBeans implements CamelConfiguration {
     @BindToRegistry("deadLetterList")
     public batchimage.deadletter.DeadLetterList deadLetterList() {
         return new batchimage.deadletter.DeadLetterList(dataSource);
+    }
+
+    /** Replay and dismissal of dead letters; a file is imported again through the import-file route. */
+    @BindToRegistry("deadLetterReplay")
+    public batchimage.deadletter.DeadLetterReplay deadLetterReplay(CamelContext camel) {
+        return new batchimage.deadletter.DeadLetterReplay(dataSource, settings.dataDir(), defaultTheme,
+                file -> Importer.importThroughRoute(camel, file), () -> batchimage.sync.SyncCall.run(camel, "replay", "changed"));
     }
 
     @BindToRegistry("keepBatch")

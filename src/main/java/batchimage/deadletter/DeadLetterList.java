@@ -61,7 +61,8 @@ public final class DeadLetterList {
             }
             var letters = new ArrayList<Map<String, Object>>();
             try (PreparedStatement ps = c.prepareStatement("""
-                    SELECT id, created_at::text AS created_at, stage, state, source_file, sub_theme, position, record_id, field, reason, raw
+                    SELECT id, created_at::text AS created_at, stage, state, source_file, sub_theme, position, record_id, field, reason, raw,
+                           resolved_at::text AS resolved_at, resolution, replay_count, corrected_raw
                     FROM dead_letter
                     """ + WHERE + " ORDER BY id DESC LIMIT ?")) {
                 int i = bind(ps, s, f);
@@ -78,8 +79,12 @@ public final class DeadLetterList {
                         for (String col : new String[] {"record_id", "field", "reason"}) {
                             m.put(col, rs.getString(col));
                         }
-                        String raw = rs.getString("raw");
-                        m.put("raw", raw == null || raw.length() <= RAW_CHARS ? raw : raw.substring(0, RAW_CHARS) + "...");
+                        m.put("raw", cut(rs.getString("raw")));
+                        // what became of it: replayed or dismissed when, how (or the user's note), replays tried, the corrected record
+                        m.put("resolved_at", rs.getString("resolved_at"));
+                        m.put("resolution", rs.getString("resolution"));
+                        m.put("replay_count", rs.getInt("replay_count"));
+                        m.put("corrected_raw", cut(rs.getString("corrected_raw")));
                         letters.add(m);
                     }
                 }
@@ -89,6 +94,10 @@ public final class DeadLetterList {
             throw new IllegalStateException("cannot list the dead letters: " + e.getMessage(), e);
         }
         return out;
+    }
+
+    private static String cut(String raw) {
+        return raw == null || raw.length() <= RAW_CHARS ? raw : raw.substring(0, RAW_CHARS) + "...";
     }
 
     private static int bind(PreparedStatement ps, String stage, String file) throws SQLException {

@@ -40,8 +40,9 @@ public final class Indexer implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Indexer.class);
     private static final ObjectMapper JSON = new ObjectMapper();
-    /** After this many failed attempts a record is marked failed instead of being retried. */
-    public static final int MAX_ATTEMPTS = 8;
+    /** index.retry-seconds and index.max-attempts as application.properties gives them. */
+    public static final int DEFAULT_RETRY_SECONDS = 5;
+    public static final int DEFAULT_MAX_ATTEMPTS = 8;
 
     private static final String CLAIM = """
             UPDATE image_library t SET index_state = 'indexing', claimed_at = ?, claimed_by = ?
@@ -60,7 +61,7 @@ public final class Indexer implements AutoCloseable {
                 index_state = CASE WHEN ? THEN 'indexed' WHEN index_attempts + 1 >= ? THEN 'failed' ELSE 'pending' END,
                 index_error = ?,
                 index_attempts = CASE WHEN ? THEN 0 ELSE index_attempts + 1 END,
-                next_attempt_at = CASE WHEN ? THEN NULL ELSE now() + make_interval(secs => least(3600, 5 * power(2, index_attempts))) END,
+                next_attempt_at = CASE WHEN ? THEN NULL ELSE now() + make_interval(secs => least(3600, ? * power(2, index_attempts))) END,
                 indexed_at = CASE WHEN ? THEN now() ELSE indexed_at END,
                 claimed_at = NULL, claimed_by = NULL
             WHERE id = ?::uuid AND index_state = 'indexing' AND claimed_at = ?
@@ -87,6 +88,8 @@ public final class Indexer implements AutoCloseable {
     private final PineconeClient pinecone;
     private final int staleSeconds;
     private final DimensionCheck dimensions;
+    private final int retrySeconds;
+    private final int maxAttempts;
     private final Map<String, Map<String, AtomicLong>> counts = new ConcurrentHashMap<>();
     /** This process, as its claims name it. */
     private final String worker = ProcessHandle.current().pid() + "@" + hostName() + "/" + UUID.randomUUID().toString().substring(0, 8);
@@ -97,6 +100,17 @@ public final class Indexer implements AutoCloseable {
     });
 
     public Indexer(DataSource dataSource, EmbeddingsClient embeddings, PineconeClient pinecone, int staleSeconds, DimensionCheck dimensions) {
+        this(dataSource, embeddings, pinecone, staleSeconds, dimensions, DEFAULT_RETRY_SECONDS, DEFAULT_MAX_ATTEMPTS);
+    }
+
+    /**
+     * @param retrySeconds a failed record is tried again after this many seconds, doubling each time (at most an hour)
+     * @param maxAttempts  after this many failed attempts a record is marked failed instead of being retried
+     */
+    public Indexer(DataSource dataSource, EmbeddingsClient embeddings, PineconeClient pinecone, int staleSeconds, DimensionCheck dimensions,
+                   int retrySeconds, int maxAttempts) {
+        this.retrySeconds = Math.max(1, retrySeconds);
+        this.maxAttempts = Math.max(1, maxAttempts);
         this.dataSource = dataSource;
         this.embeddings = embeddings;
         this.pinecone = pinecone;
@@ -309,13 +323,14 @@ public final class Indexer implements AutoCloseable {
                 ps.setString(1, batch.failed("prompt") ? it.oldFingerprint.get("prompt") : it.newFingerprint.get("prompt"));
                 ps.setString(2, batch.failed("description") ? it.oldFingerprint.get("description") : it.newFingerprint.get("description"));
                 ps.setBoolean(3, ok);
-                ps.setInt(4, MAX_ATTEMPTS);
+                ps.setInt(4, maxAttempts);
                 ps.setString(5, ok ? null : failure);
                 ps.setBoolean(6, ok);
                 ps.setBoolean(7, ok);
-                ps.setBoolean(8, ok);
-                ps.setString(9, it.id);
-                ps.setObject(10, batch.claimedAt);
+                ps.setInt(8, retrySeconds);
+                ps.setBoolean(9, ok);
+                ps.setString(10, it.id);
+                ps.setObject(11, batch.claimedAt);
                 ps.addBatch();
             }
             ps.executeBatch();

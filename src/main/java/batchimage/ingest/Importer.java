@@ -12,7 +12,9 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.util.Iterator;
 import javax.sql.DataSource;
+import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
+import org.apache.camel.ProducerTemplate;
 import org.apache.camel.component.file.GenericFile;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,6 +46,31 @@ public final class Importer {
         this.errorDir = errorDir;
         this.defaultTheme = defaultTheme;
         this.progressNanos = progressSeconds * 1_000_000_000L;
+    }
+
+    /**
+     * Imports one file through the import-file route of {@code camel}, whatever its folder; the file stays where
+     * it is (the inbox route moves what it polls, this does not).
+     */
+    public static ImportResult importThroughRoute(CamelContext camel, Path file) {
+        ProducerTemplate producer = camel.createProducerTemplate();
+        try {
+            Exchange done = producer.send("direct:import-file", ex -> ex.getMessage().setBody(file.toFile()));
+            var job = done.getProperty(JOB, ImportJob.class);
+            if (job == null) {
+                Throwable t = done.getException() != null ? done.getException()
+                        : done.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+                return new ImportResult(file.getFileName().toString(), file.toString(), "error", 0, 0, 0, 0, 0, 0, 0,
+                        t == null ? "the import route did not run" : t.getMessage(), null);
+            }
+            return job.result();
+        } finally {
+            try {
+                producer.stop();
+            } catch (Exception e) {
+                LOG.debug("stopping a producer: {}", e.toString());
+            }
+        }
     }
 
     /** Starts the import of the file in the body (a polled file, a File or a Path). */

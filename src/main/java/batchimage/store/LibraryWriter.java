@@ -85,7 +85,17 @@ public final class LibraryWriter implements AutoCloseable {
     private final Connection conn;
     private final String sourceFile;
 
+    /** A writer for a whole file: the file's open rejections from an earlier import give way to this import's. */
     public LibraryWriter(DataSource dataSource, String sourceFile) throws SQLException {
+        this(dataSource, sourceFile, true);
+    }
+
+    /** A writer for records of a file written one by one (a replayed dead letter): the file's other rejections stay. */
+    public static LibraryWriter forReplay(DataSource dataSource, String sourceFile) throws SQLException {
+        return new LibraryWriter(dataSource, sourceFile, false);
+    }
+
+    private LibraryWriter(DataSource dataSource, String sourceFile, boolean wholeFile) throws SQLException {
         this.conn = dataSource.getConnection();
         this.sourceFile = sourceFile;
         try {
@@ -98,9 +108,11 @@ public final class LibraryWriter implements AutoCloseable {
                 st.execute(CREATE_STAGING);
                 st.execute("TRUNCATE import_staging");
             }
-            try (PreparedStatement ps = conn.prepareStatement(CLEAR_OLD_REJECTIONS)) {
-                ps.setString(1, sourceFile);
-                ps.executeUpdate();
+            if (wholeFile) {
+                try (PreparedStatement ps = conn.prepareStatement(CLEAR_OLD_REJECTIONS)) {
+                    ps.setString(1, sourceFile);
+                    ps.executeUpdate();
+                }
             }
         } catch (SQLException e) {
             conn.rollback();

@@ -1,6 +1,5 @@
 package batchimage.sync;
 
-import batchimage.deadletter.DeadLetterList;
 import batchimage.search.SearchRoutes;
 import batchimage.web.ApiAccess;
 import batchimage.web.HttpRequests;
@@ -8,8 +7,9 @@ import batchimage.web.JsonAnswer;
 import org.apache.camel.builder.RouteBuilder;
 
 /**
- * Keeping the library in step, over HTTP (docs/API.md "Delete and stats"): {@code POST /api/delete},
- * {@code POST /api/reindex} (a sync now), {@code GET /api/stats}, {@code GET /api/dead-letters}. Every route checks the API key first; errors come in the API's shape.
+ * Keeping the library in step, over HTTP (docs/API.md "Delete and stats", "Sync and reindex"): {@code POST /api/delete},
+ * {@code POST /api/reindex} (a sync now) and {@code GET /api/stats} (the dead letters are deadletter/DeadLetterRoutes').
+ * Every route checks the API key first; errors come in the API's shape.
  */
 public final class SyncRoutes extends RouteBuilder {
 
@@ -52,19 +52,6 @@ public final class SyncRoutes extends RouteBuilder {
                         return;
                     }
                     SearchRoutes.answer(ex, () -> JsonAnswer.of(200, stats().stats()));
-                });
-
-        from("platform-http:/api/dead-letters?httpMethodRestrict=GET").routeId("api-dead-letters")
-                .process(ex -> {
-                    if (!access.admit(ex)) {
-                        return;
-                    }
-                    SearchRoutes.answer(ex, () -> {
-                        var q = HttpRequests.query(ex);
-                        int limit = DeadLetterList.limit(HttpRequests.first(q, "limit"));
-                        return JsonAnswer.of(200, bean("deadLetterList", DeadLetterList.class)
-                                .list(HttpRequests.first(q, "stage"), HttpRequests.first(q, "file"), limit));
-                    });
                 });
     }
 

@@ -1,0 +1,265 @@
+package batchimage.deadletter;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import batchimage.BatchImage;
+import batchimage.pinecone.PineconeClient;
+import batchimage.support.TestLibrary;
+import batchimage.support.TestPostgres;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The embeddings endpoint goes away while a batch file is indexed, then comes back. The service embeds
+ * through a small proxy in front of its own real /v1/embeddings (the real local model); the proxy is taken
+ * down (connection refused, or 503 answers) and brought back on the same port. Index failures become dead
+ * letters, the records wait with their reason, and in the end every record is indexed in PostgreSQL and in
+ * both namespaces of the real local index: automatically when the outage is short, through replay-all when
+ * it outlasted index.max-attempts.
+ */
+class EmbeddingsOutageTest {
+
+    private static final String FILE = "media-library/batch_image_data_media_final.json";
+    private static final int RECORDS = 79;
+
+    private final ObjectMapper json = new ObjectMapper();
+    private final HttpClient http = HttpClient.newHttpClient();
+    private final List<AutoCloseable> open = new ArrayList<>();
+
+    @TempDir
+    Path data;
+
+    @AfterEach
+    void stop() throws Exception {
+        for (int i = open.size() - 1; i >= 0; i--) {
+            open.get(i).close();
+        }
+    }
+
+    /** A service embedding through the proxy: quick retries of the index route, no retries of a single request. */
+    private BatchImage service(String db, EmbeddingsProxy proxy, int maxAttempts) {
+        var extra = new HashMap<String, String>();
+        extra.put("embeddings.url", proxy.url());
+        extra.put("embeddings.model", "all-minilm-l6-v2-q");
+        extra.put("embeddings.dimensions", "384");
+        extra.put("embeddings.max-retries", "0");
+        extra.put("embeddings.timeout-ms", "10000");
+        extra.put("index.retry-seconds", "1");
+        extra.put("index.max-attempts", String.valueOf(maxAttempts));
+        extra.put("enrich.enabled", "false");
+        BatchImage app = TestLibrary.service(data, db, extra);
+        open.add(app);
+        proxy.target("http://127.0.0.1:" + app.settings().get("batch-image.port") + "/v1/embeddings");
+        return app;
+    }
+
+    private JsonNode post(BatchImage app, String path, String body) throws Exception {
+        var res = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + app.settings().get("batch-image.port") + path))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(res.statusCode()).as(res.body()).isEqualTo(200);
+        return json.readTree(res.body());
+    }
+
+    private static List<String> ids(String db, String where) throws Exception {
+        var out = new ArrayList<String>();
+        try (Connection c = DriverManager.getConnection(db); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT id::text FROM image_library WHERE " + where + " ORDER BY id")) {
+            while (rs.next()) {
+                out.add(rs.getString(1));
+            }
+        }
+        return out;
+    }
+
+    /** Every record indexed in PostgreSQL, a prompt vector each, a description vector for each record with tags. */
+    private void assertWholeLibraryIndexed(BatchImage app, String db) throws Exception {
+        assertThat(TestLibrary.count(db, "SELECT count(*) FROM image_library")).isEqualTo(RECORDS);
+        assertThat(TestLibrary.count(db, "SELECT count(*) FROM image_library WHERE index_state = 'indexed' AND index_error IS NULL")).isEqualTo(RECORDS);
+        var pinecone = app.context().getRegistry().lookupByNameAndType("pineconeClient", PineconeClient.class);
+        List<String> all = ids(db, "true");
+        List<String> tagged = ids(db, "coalesce(btrim(description), '') <> ''");
+        assertThat(tagged).hasSizeBetween(1, RECORDS - 1);
+        assertThat(pinecone.fetch("prompt", all).keySet()).containsExactlyInAnyOrderElementsOf(all);
+        assertThat(pinecone.fetch("description", all).keySet()).containsExactlyInAnyOrderElementsOf(tagged);
+        JsonNode stats = post(app, "/pinecone/describe_index_stats", "{}").path("namespaces");
+        assertThat(stats.path("prompt").path("vectorCount").asLong()).isEqualTo(RECORDS);
+        assertThat(stats.path("description").path("vectorCount").asLong()).isEqualTo(tagged.size());
+    }
+
+    @Test
+    void aShortOutageEndsInDeadLettersAndWaitingRecordsThatAreAllIndexedOnceTheEndpointIsBack() throws Exception {
+        var proxy = new EmbeddingsProxy();
+        open.add(proxy);
+        proxy.down();
+        String db = TestPostgres.newDatabase("outage_short");
+        BatchImage app = service(db, proxy, 50);
+        assertThat(app.importFile(TestLibrary.copyShared(FILE, data.resolve("input"))).outcome()).isEqualTo("done");
+
+        // the endpoint refuses connections: each attempt is a dead letter naming the batch's records, which wait with the reason
+        await().atMost(Duration.ofMinutes(1)).until(() -> TestLibrary.count(db,
+                "SELECT count(*) FROM image_library WHERE index_state = 'pending' AND index_attempts >= 2 AND index_error LIKE '%embeddings endpoint%'") == RECORDS);
+        assertThat(TestLibrary.count(db, "SELECT count(*) FROM image_library WHERE index_state = 'indexed'")).isZero();
+        long letters = TestLibrary.count(db, "SELECT count(*) FROM dead_letter WHERE stage = 'index' AND state = 'open'");
+        assertThat(letters).isGreaterThanOrEqualTo(2);
+        JsonNode letter = json.readTree(TestLibrary.text(db, "SELECT raw FROM dead_letter WHERE stage = 'index' ORDER BY id LIMIT 1"));
+        var named = new ArrayList<String>();
+        letter.path("records").forEach(r -> named.add(r.asText()));
+        assertThat(named).containsExactlyInAnyOrderElementsOf(ids(db, "true"));
+        assertThat(TestLibrary.text(db, "SELECT reason FROM dead_letter WHERE stage = 'index' ORDER BY id LIMIT 1")).contains("embeddings endpoint");
+
+        proxy.up();
+        await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1))
+                .until(() -> TestLibrary.count(db, "SELECT count(*) FROM image_library WHERE index_state = 'indexed'") == RECORDS);
+        assertWholeLibraryIndexed(app, db);
+        assertThat(proxy.forwarded()).isPositive();
+
+        // the dead letters of the outage replay to nothing left to do
+        JsonNode all = post(app, "/api/dead-letters/replay", "{\"stage\": \"index\"}");
+        assertThat(all.path("replayed").asLong()).isEqualTo(all.path("considered").asLong()).isGreaterThanOrEqualTo(letters);
+        assertThat(all.path("still_open").asLong()).isZero();
+        assertThat(TestLibrary.count(db, "SELECT count(*) FROM image_library WHERE index_state <> 'indexed'")).isZero();
+    }
+
+    @Test
+    void anOutageLongerThanTheAttemptsLeavesFailedRecordsThatReplayAllBringsToTheIndex() throws Exception {
+        var proxy = new EmbeddingsProxy();
+        open.add(proxy);
+        proxy.unavailable();
+        String db = TestPostgres.newDatabase("outage_long");
+        BatchImage app = service(db, proxy, 2);
+        assertThat(app.importFile(TestLibrary.copyShared(FILE, data.resolve("input"))).outcome()).isEqualTo("done");
+
+        await().atMost(Duration.ofMinutes(1)).until(() -> TestLibrary.count(db,
+                "SELECT count(*) FROM image_library WHERE index_state = 'failed' AND index_attempts = 2 AND index_error LIKE '%503%'") == RECORDS);
+        long letters = TestLibrary.count(db, "SELECT count(*) FROM dead_letter WHERE stage = 'index' AND state = 'open'");
+        assertThat(letters).isEqualTo(2);
+
+        proxy.up();
+        JsonNode answer = post(app, "/api/dead-letters/replay", "{\"stage\": \"index\"}");
+        assertThat(answer.path("considered").asLong()).isEqualTo(letters);
+        assertThat(answer.path("replayed").asLong()).isEqualTo(letters);
+        assertThat(answer.path("still_open").asLong()).isZero();
+        assertThat(answer.path("not_replayable").asLong()).isZero();
+        assertThat(TestLibrary.count(db, "SELECT count(*) FROM dead_letter WHERE stage = 'index' AND state = 'replayed' AND resolved_at IS NOT NULL"))
+                .isEqualTo(letters);
+
+        await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1))
+                .until(() -> TestLibrary.count(db, "SELECT count(*) FROM image_library WHERE index_state = 'indexed'") == RECORDS);
+        assertWholeLibraryIndexed(app, db);
+        assertThat(TestLibrary.count(db, "SELECT count(*) FROM dead_letter WHERE state = 'open'")).isZero();
+    }
+
+    /**
+     * A proxy in front of the service's /v1/embeddings: forwards, answers 503, or is down (its port closed,
+     * so connections are refused); it comes back on the same port.
+     */
+    static final class EmbeddingsProxy implements AutoCloseable {
+        private final int port = TestLibrary.freePort();
+        private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        private volatile String target;
+        private volatile boolean unavailable;
+        private volatile int forwarded;
+        private HttpServer server;
+
+        String url() {
+            return "http://127.0.0.1:" + port + "/v1/embeddings";
+        }
+
+        void target(String url) {
+            target = url;
+        }
+
+        int forwarded() {
+            return forwarded;
+        }
+
+        /** Connections refused. */
+        synchronized void down() {
+            if (server != null) {
+                server.stop(0);
+                server = null;
+            }
+        }
+
+        /** Up, answering 503 to every request. */
+        synchronized void unavailable() throws IOException {
+            unavailable = true;
+            listen();
+        }
+
+        /** Up, forwarding to the service's own endpoint. */
+        synchronized void up() throws IOException {
+            unavailable = false;
+            listen();
+        }
+
+        private void listen() throws IOException {
+            if (server == null) {
+                server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 64);
+                server.setExecutor(Executors.newCachedThreadPool());
+                server.createContext("/", this::serve);
+                server.start();
+            }
+        }
+
+        private void serve(HttpExchange ex) throws IOException {
+            try (ex) {
+                byte[] body = ex.getRequestBody().readAllBytes();
+                int status;
+                byte[] answer;
+                if (unavailable || target == null) {
+                    status = 503;
+                    answer = "{\"error\": {\"message\": \"the embeddings service is unavailable\", \"type\": \"server_error\"}}".getBytes(StandardCharsets.UTF_8);
+                } else {
+                    try {
+                        var res = client.send(HttpRequest.newBuilder(URI.create(target)).timeout(Duration.ofSeconds(30))
+                                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(),
+                                HttpResponse.BodyHandlers.ofByteArray());
+                        status = res.statusCode();
+                        answer = res.body();
+                        forwarded++;
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        status = 502;
+                        answer = "{}".getBytes(StandardCharsets.UTF_8);
+                    }
+                }
+                ex.getResponseHeaders().add("Content-Type", "application/json");
+                ex.sendResponseHeaders(status, answer.length == 0 ? -1 : answer.length);
+                if (answer.length > 0) {
+                    ex.getResponseBody().write(answer);
+                }
+            }
+        }
+
+        @Override
+        public void close() {
+            down();
+        }
+    }
+}
