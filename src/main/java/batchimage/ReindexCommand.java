@@ -64,7 +64,12 @@ final class ReindexCommand extends AdminCommand {
     @Override
     JsonNode inProcess(Settings settings) throws IOException {
         // this process indexes what the sync queues (the import mode's local endpoints, on a port of its own)
-        try (var app = BatchImage.create(settings, BatchImage.Mode.IMPORT).start()) {
+        try (var app = BatchImage.create(settings, BatchImage.Mode.IMPORT)) {
+            if (!app.indexes()) {
+                throw new IllegalStateException("a batch-image service runs on the data folder " + settings.dataDir()
+                        + " but did not answer: give its address with --url (it owns the index and indexes what a sync queues)");
+            }
+            app.start();
             ObjectNode answer = json.valueToTree(SyncCall.run(app.context(), "command", mode));
             PrintWriter err = spec.commandLine().getErr();
             answer.set("indexed", follow(() -> json.valueToTree(app.libraryStats().stats()).path("indexing"), err));

@@ -111,9 +111,11 @@ public final class Synchronizer {
         String by = startedBy == null || startedBy.isBlank() ? "api" : startedBy;
         String m = mode == null || mode.isBlank() ? "changed" : mode;
         Connection c = dataSource.getConnection();
+        boolean claimed = false;
         try {
             c.setAutoCommit(true);
-            if (tick != null && !claimTick(c, tick, by, m)) {
+            claimed = tick != null && claimTick(c, tick, by, m);
+            if (tick != null && !claimed) {
                 LOG.debug("sync of {} is run by another instance", tick.toInstant());
                 c.close();
                 return null;
@@ -133,6 +135,10 @@ public final class Synchronizer {
             return new Run(id, by, m, c);
         } catch (SQLException | RuntimeException e) {
             c.close();
+            if (claimed) {
+                // the tick is this instance's: say why it did not run rather than leave it 'running'
+                finishTick(tick, "failed", "could not start: " + e.getMessage());
+            }
             throw e;
         }
     }
@@ -171,11 +177,18 @@ public final class Synchronizer {
     }
 
     private void finishSkipped(Date tick) throws SQLException {
+        finishTick(tick, "skipped", "a sync started earlier was still running");
+    }
+
+    private void finishTick(Date tick, String outcome, String error) {
         try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement("""
-                UPDATE sync_run SET outcome = 'skipped', finished_at = now(), seconds = 0,
-                       error = 'a sync started earlier was still running' WHERE tick = ?""")) {
-            ps.setObject(1, OffsetDateTime.ofInstant(tick.toInstant(), ZoneOffset.UTC));
+                UPDATE sync_run SET outcome = ?, finished_at = now(), seconds = 0, error = ? WHERE tick = ?""")) {
+            ps.setString(1, outcome);
+            ps.setString(2, error);
+            ps.setObject(3, OffsetDateTime.ofInstant(tick.toInstant(), ZoneOffset.UTC));
             ps.executeUpdate();
+        } catch (SQLException e) {
+            LOG.warn("cannot record how the sync of {} ended ({}): {}", tick.toInstant(), outcome, e.getMessage());
         }
     }
 
@@ -284,6 +297,10 @@ public final class Synchronizer {
                 }
             });
             run.add(ns, "listed", n);
+        }
+        // a temporary table has no statistics until asked: the comparisons below plan on real counts
+        try (Statement st = run.lock.createStatement()) {
+            st.execute("ANALYZE sync_seen");
         }
         return run;
     }
