@@ -220,13 +220,14 @@ class DeadLetterReplayTest {
         assertThat(recordForAFile.status()).isEqualTo(400);
         assertThat(recordForAFile.body().path("field").asText()).isEqualTo("record");
 
-        // a failure of a route whose raw names no records cannot be replayed
-        long sync = TestLibrary.count(db, "INSERT INTO dead_letter (stage, reason, raw) VALUES ('sync', 'the index did not answer', '{\"route\": \"sync\"}') RETURNING id");
-        Answer cannot = post("/api/dead-letters/" + sync + "/replay", null);
+        // a failure of a route whose raw names no records (a route a user added, say) cannot be replayed
+        long other = TestLibrary.count(db, "INSERT INTO dead_letter (stage, reason, raw) VALUES ('my-route', 'the printer did not answer',"
+                + " '{\"route\": \"my-route\"}') RETURNING id");
+        Answer cannot = post("/api/dead-letters/" + other + "/replay", null);
         assertThat(cannot.status()).isEqualTo(409);
         assertThat(cannot.body().path("error").asText()).contains("cannot be replayed, dismiss it");
-        assertThat(column(sync, "state")).isEqualTo("open");
-        assertThat(post("/api/dead-letters/" + sync + "/dismiss", null).body().path("state").asText()).isEqualTo("dismissed");
+        assertThat(column(other, "state")).isEqualTo("open");
+        assertThat(post("/api/dead-letters/" + other + "/dismiss", null).body().path("state").asText()).isEqualTo("dismissed");
     }
 
     @Test
