@@ -137,6 +137,17 @@ public class BatchImageBeans implements CamelConfiguration {
 
     private batchimage.enrich.Enricher enricher;
 
+    /** The inbox's read lock (routes/ingest.camel.yaml): of several instances on one database, one takes each file. */
+    @BindToRegistry("inboxLocks")
+    public synchronized batchimage.ingest.InboxLocks inboxLocks() {
+        if (inboxLocks == null) {
+            inboxLocks = new batchimage.ingest.InboxLocks(dataSource, "ingest-inbox", settings.getInt("ingest.lock-lease-seconds"));
+        }
+        return inboxLocks;
+    }
+
+    private batchimage.ingest.InboxLocks inboxLocks;
+
     @BindToRegistry("importer")
     public Importer importer() {
         return new Importer(dataSource, new ObjectMapper(), Path.of(dataDir).resolve("error"), defaultTheme, progressSeconds);

@@ -34,6 +34,8 @@ public final class TestLibrary {
         overrides.put("database.connect-timeout-ms", "2000");
         overrides.put("ingest.poll-delay", "100");
         overrides.put("ingest.min-age", "300");
+        // a file dropped again under the same name waits for the lock on the one before to be given back
+        overrides.put("ingest.lock-release-delay-ms", "1000");
         overrides.put("batch-image.port", String.valueOf(freePort()));
         overrides.putAll(extra);
         return Settings.load(home, Map.of(), overrides);
