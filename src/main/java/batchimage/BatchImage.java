@@ -86,6 +86,19 @@ public final class BatchImage implements AutoCloseable {
             throw new IllegalStateException("a batch-image service runs on the data folder " + data
                     + " but did not answer: give its address with --url (it owns the local index)");
         }
+        // the app's own index and model only when the settings use them: an instance that indexes into another's
+        // index (pinecone.host) never opens <data>/index, which one process alone may write
+        boolean localIndex = settings.get("pinecone.host").isBlank() && settings.get("pinecone.api-key").isBlank();
+        boolean localModel = EmbeddingsConfig.from(settings).provider() == EmbeddingsConfig.Provider.LOCAL;
+        if (mode == Mode.SERVICE && db.sharedWithAnotherProcess()) {
+            if (localIndex) {
+                db.close();
+                throw new IllegalStateException("a batch-image service already runs on the data folder " + data + " and writes its index:"
+                        + " a second instance needs DATABASE_URL (a PostgreSQL both reach), PINECONE_HOST (the first one's"
+                        + " http://host:port/pinecone, or Pinecone) and EMBEDDINGS_URL (its http://host:port/v1/embeddings, or another endpoint)");
+            }
+            LOG.warn("this service uses the embedded PostgreSQL of another process on {}: it stops when that process stops", data);
+        }
         boolean serveLocal = indexHere || mode == Mode.SEARCH || mode == Mode.ADMIN;
         if (mode == Mode.IMPORT && indexHere || mode == Mode.SEARCH || mode == Mode.ADMIN) {
             // the local endpoints this import indexes (or this search searches) through, on a port of its own
@@ -141,11 +154,13 @@ public final class BatchImage implements AutoCloseable {
         main.bind("mediaFolders", media);
         app.indexing = indexHere;
         app.mode = mode;
-        if (serveLocal) {
+        if (serveLocal && localModel) {
             var models = new LocalModels();
             main.bind("localModels", models);
             app.localModels = models;
             main.configure().addRoutesBuilder(new LocalEmbeddingsRoutes(new EmbeddingsApi(models)));
+        }
+        if (serveLocal && localIndex) {
             // the local Pinecone keeps vectors of the embeddings' dimension (0: the first upsert's), one Lucene index per namespace
             int dimensions = EmbeddingsConfig.from(settings).dimensions();
             var index = mode == Mode.SEARCH ? LocalPinecone.readOnly(data.resolve("index"), dimensions)
