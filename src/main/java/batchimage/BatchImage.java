@@ -54,6 +54,7 @@ public final class BatchImage implements AutoCloseable {
     private RouteReloader reloader;
 
     private LocalModels localModels;
+    private final batchimage.observe.RequestMetrics requestMetrics = new batchimage.observe.RequestMetrics();
     private boolean indexing;
     private LocalPinecone localIndex;
 
@@ -149,6 +150,15 @@ public final class BatchImage implements AutoCloseable {
         var app = new BatchImage(settings, db, main);
         main.bind("dataSource", db.dataSource());
         main.bind("settings", settings);
+        // the clients report their requests here; only the service has a metrics registry to bind it to
+        main.bind("requestMetrics", app.requestMetrics);
+        if (mode == Mode.SERVICE) {
+            // the registry camel-micrometer-prometheus serves at /observe/metrics, made here so that it counts from the first request
+            var meters = new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT);
+            main.bind("metricsRegistry", meters);
+            app.requestMetrics.bindTo(meters);
+            main.bind("apiRequestTimings", new batchimage.observe.ApiRequestTimings(app.requestMetrics));
+        }
         // one index of the media folders, shared by the images API and the enrich route
         var media = batchimage.images.MediaFolders.from(settings);
         main.bind("mediaFolders", media);
