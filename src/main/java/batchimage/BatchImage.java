@@ -173,8 +173,15 @@ public final class BatchImage implements AutoCloseable {
         if (serveLocal && localIndex) {
             // the local Pinecone keeps vectors of the embeddings' dimension (0: the first upsert's), one Lucene index per namespace
             int dimensions = EmbeddingsConfig.from(settings).dimensions();
-            var index = mode == Mode.SEARCH ? LocalPinecone.readOnly(data.resolve("index"), dimensions)
-                    : new LocalPinecone(data.resolve("index"), dimensions);
+            LocalPinecone index;
+            try {
+                index = mode == Mode.SEARCH ? LocalPinecone.readOnly(data.resolve("index"), dimensions)
+                        : new LocalPinecone(data.resolve("index"), dimensions);
+            } catch (RuntimeException e) {
+                // another process writes it: say so, and leave nothing open behind
+                db.close();
+                throw e;
+            }
             app.localIndex = index;
             main.configure().addRoutesBuilder(new LocalPineconeRoutes(new PineconeApi(index)));
         }

@@ -1,6 +1,7 @@
 package batchimage.ingest;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import batchimage.BatchImage;
@@ -246,6 +247,19 @@ class TwoInstancesTest {
         // the corrected record alone is embedded again: its tags, and its prompt (whose metadata carries the tags)
         assertThat(proxy.inputs() - before).isEqualTo(1 + prompt);
         assertThat(TestLibrary.count(db, "SELECT count(*) FROM image_library WHERE index_state <> 'indexed'")).isZero();
+    }
+
+    @Test
+    @Order(3)
+    void aSecondServiceThatWouldWriteTheLocalIndexOfAnotherIsRefusedAtStart() {
+        // the provider's data folder, its own database: without pinecone.host it would write the provider's <data>/index
+        assertThatThrownBy(() -> TestLibrary.service(work.resolve("provider"), TestPostgres.newDatabase("second"),
+                Map.of("ingest.poll-inbox", "false", "index.enabled", "false", "enrich.enabled", "false")))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("is being written by another batch-image process")
+                .hasMessageContaining("pinecone.host");
+        // and the provider goes on serving
+        assertThat(provider.context().getRouteController().getRouteStatus("pinecone-fetch").isStarted()).isTrue();
     }
 
     private List<Path> inboxFiles() throws IOException {
