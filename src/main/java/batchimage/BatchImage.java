@@ -78,19 +78,22 @@ public final class BatchImage implements AutoCloseable {
                 settings.getInt("database.connect-timeout-ms"));
         LOG.info("library database: {}", db.description());
 
-        if (mode == Mode.IMPORT && db.sharedWithAnotherProcess()) {
-            LOG.info("a batch-image service runs on this data folder: it indexes what is imported");
-        }
-        boolean indexHere = mode == Mode.SERVICE || mode == Mode.IMPORT && !db.sharedWithAnotherProcess();
-        if (mode == Mode.ADMIN && db.sharedWithAnotherProcess()) {
-            db.close();
-            throw new IllegalStateException("a batch-image service runs on the data folder " + data
-                    + " but did not answer: give its address with --url (it owns the local index)");
-        }
         // the app's own index and model only when the settings use them: an instance that indexes into another's
         // index (pinecone.host) never opens <data>/index, which one process alone may write
         boolean localIndex = settings.get("pinecone.host").isBlank() && settings.get("pinecone.api-key").isBlank();
         boolean localModel = EmbeddingsConfig.from(settings).provider() == EmbeddingsConfig.Provider.LOCAL;
+        // a service on this data folder: it started the embedded PostgreSQL here or, with DATABASE_URL, it writes the local index
+        boolean serviceHere = db.sharedWithAnotherProcess()
+                || localIndex && (mode == Mode.IMPORT || mode == Mode.ADMIN) && LocalPinecone.writtenByAnother(data.resolve("index"));
+        if (mode == Mode.IMPORT && serviceHere) {
+            LOG.info("a batch-image service runs on this data folder: it indexes what is imported");
+        }
+        boolean indexHere = mode == Mode.SERVICE || mode == Mode.IMPORT && !serviceHere;
+        if (mode == Mode.ADMIN && serviceHere) {
+            db.close();
+            throw new IllegalStateException("a batch-image service runs on the data folder " + data
+                    + " but did not answer: give its address with --url (it owns the local index)");
+        }
         if (mode == Mode.SERVICE && db.sharedWithAnotherProcess()) {
             if (localIndex) {
                 db.close();

@@ -54,6 +54,26 @@ public final class LocalPinecone implements AutoCloseable {
         }
     }
 
+    /** Whether another process writes the index in {@code root} now (a service on the same data folder). */
+    public static boolean writtenByAnother(Path root) {
+        Path file = root.resolve("writer.lock");
+        if (!Files.isRegularFile(file)) {
+            return false;
+        }
+        try (var channel = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
+            java.nio.channels.FileLock lock = channel.tryLock();
+            if (lock == null) {
+                return true;
+            }
+            lock.release();
+            return false;
+        } catch (java.nio.channels.OverlappingFileLockException e) {
+            return true;
+        } catch (java.io.IOException e) {
+            return false;
+        }
+    }
+
     /**
      * Takes the folder for this writer, or says who has it: a second service on the same data folder would
      * otherwise fail only at its first write. The operating system drops the lock with its process, however it ends.

@@ -66,6 +66,7 @@ class TwoInstancesTest {
 
     private Path work;
     private String db;
+    private String providerDb;
     private BatchImage provider;
     private EmbeddingsProxy proxy;
     /** The data folder A and B share: one inbox, one done/ and error/. */
@@ -79,7 +80,8 @@ class TwoInstancesTest {
     @BeforeAll
     void start(@TempDir Path dir) throws Exception {
         work = dir;
-        provider = TestLibrary.service(dir.resolve("provider"), TestPostgres.newDatabase("provider"),
+        providerDb = TestPostgres.newDatabase("provider");
+        provider = TestLibrary.service(dir.resolve("provider"), providerDb,
                 Map.of("ingest.poll-inbox", "false", "index.enabled", "false", "enrich.enabled", "false"));
         proxy = new EmbeddingsProxy(base(provider) + "/v1/embeddings");
         db = TestPostgres.newDatabase("instances");
@@ -251,13 +253,18 @@ class TwoInstancesTest {
 
     @Test
     @Order(3)
-    void aSecondServiceThatWouldWriteTheLocalIndexOfAnotherIsRefusedAtStart() {
+    void aSecondProcessOnTheDataFolderOfAServiceNeverWritesItsLocalIndex() {
         // the provider's data folder, its own database: without pinecone.host it would write the provider's <data>/index
         assertThatThrownBy(() -> TestLibrary.service(work.resolve("provider"), TestPostgres.newDatabase("second"),
                 Map.of("ingest.poll-inbox", "false", "index.enabled", "false", "enrich.enabled", "false")))
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("is being written by another batch-image process")
                 .hasMessageContaining("pinecone.host");
+        // an import there, on its database, leaves the indexing to it
+        try (var imported = BatchImage.create(TestLibrary.settings(TestLibrary.PROJECT, work.resolve("provider"), providerDb, Map.of()),
+                BatchImage.Mode.IMPORT).start()) {
+            assertThat(imported.indexes()).isFalse();
+        }
         // and the provider goes on serving
         assertThat(provider.context().getRouteController().getRouteStatus("pinecone-fetch").isStarted()).isTrue();
     }
