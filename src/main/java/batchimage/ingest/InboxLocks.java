@@ -126,6 +126,11 @@ public final class InboxLocks extends JdbcMessageIdRepository {
     }
 
     @Override
+    public String toString() {
+        return "inbox locks in PostgreSQL (inbox_lock, " + processorName + ", lease " + leaseSeconds + " s, holder " + holder + ")";
+    }
+
+    @Override
     public boolean confirm(String key) {
         return true;
     }
