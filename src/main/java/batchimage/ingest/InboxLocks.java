@@ -84,6 +84,7 @@ public final class InboxLocks extends JdbcMessageIdRepository {
             boolean taken = jdbcTemplate.update(TAKE, processorName, key, holder, leaseSeconds) == 1;
             if (taken) {
                 held.add(key);
+                renewing();
             }
             available();
             return taken;
@@ -135,17 +136,25 @@ public final class InboxLocks extends JdbcMessageIdRepository {
         return true;
     }
 
-    @Override
-    protected void doStart() throws Exception {
-        super.doStart();
-        renewals = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "inbox-lock-renewal");
-            t.setDaemon(true);
-            return t;
-        });
-        // three renewals per lease: one missed renewal does not lose a lock
-        long every = Math.max(1000L, leaseSeconds * 1000L / 3);
-        renewals.scheduleWithFixedDelay(this::renew, every, every, TimeUnit.MILLISECONDS);
+    /** Renews what this instance holds from its first lock on, whatever Camel did with this service since (a route reload stops it). */
+    private synchronized void renewing() {
+        if (renewals == null) {
+            renewals = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "inbox-lock-renewal");
+                t.setDaemon(true);
+                return t;
+            });
+            // three renewals per lease: one missed renewal does not lose a lock
+            long every = Math.max(1000L, leaseSeconds * 1000L / 3);
+            renewals.scheduleWithFixedDelay(this::renew, every, every, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** For tests: stops renewing and keeps every lock, as a process that died would. */
+    synchronized void stopRenewing() {
+        if (renewals != null) {
+            renewals.shutdownNow();
+        }
     }
 
     /** Tells the other instances that the files this one imports are still being imported. */
@@ -166,9 +175,11 @@ public final class InboxLocks extends JdbcMessageIdRepository {
     /** Stops renewing and gives back what this instance still holds: the other instances need not wait for the lease. */
     @Override
     protected void doStop() throws Exception {
-        if (renewals != null) {
-            renewals.shutdownNow();
-            renewals = null;
+        synchronized (this) {
+            if (renewals != null) {
+                renewals.shutdownNow();
+                renewals = null;
+            }
         }
         if (!held.isEmpty()) {
             held.clear();

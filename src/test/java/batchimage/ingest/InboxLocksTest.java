@@ -62,8 +62,9 @@ class InboxLocksTest {
     void theLockOfAnInstanceThatDiedIsTakenOverOnceItsLeaseRanOut() {
         InboxLocks dead = instance();
         InboxLocks alive = instance();
-        // never started: it takes the lock and never renews it, as a process killed after taking it
         assertThat(dead.add("crash.json")).isTrue();
+        // it stops renewing without giving anything back, as a process killed while it imports
+        dead.stopRenewing();
         assertThat(alive.add("crash.json")).isFalse();
         await().atMost(Duration.ofSeconds(LEASE * 5L)).pollInterval(Duration.ofMillis(200)).until(() -> alive.add("crash.json"));
         assertThat(TestLibrary.text(db, "SELECT holder FROM inbox_lock WHERE messageid = 'crash.json'")).isEqualTo(alive.holder());
