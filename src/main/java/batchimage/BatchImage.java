@@ -52,6 +52,7 @@ public final class BatchImage implements AutoCloseable {
     private RouteReloader reloader;
 
     private LocalModels localModels;
+    private final batchimage.observe.RequestMetrics requestMetrics = new batchimage.observe.RequestMetrics();
     private boolean indexing;
     private LocalPinecone localIndex;
 
@@ -75,14 +76,30 @@ public final class BatchImage implements AutoCloseable {
                 settings.getInt("database.connect-timeout-ms"));
         LOG.info("library database: {}", db.description());
 
-        if (mode == Mode.IMPORT && db.sharedWithAnotherProcess()) {
+        // the app's own index and model only when the settings use them: an instance that indexes into another's
+        // index (pinecone.host) never opens <data>/index, which one process alone may write
+        boolean localIndex = settings.get("pinecone.host").isBlank() && settings.get("pinecone.api-key").isBlank();
+        boolean localModel = EmbeddingsConfig.from(settings).provider() == EmbeddingsConfig.Provider.LOCAL;
+        // a service on this data folder: it started the embedded PostgreSQL here or, with DATABASE_URL, it writes the local index
+        boolean serviceHere = db.sharedWithAnotherProcess()
+                || localIndex && (mode == Mode.IMPORT || mode == Mode.ADMIN) && LocalPinecone.writtenByAnother(data.resolve("index"));
+        if (mode == Mode.IMPORT && serviceHere) {
             LOG.info("a batch-image service runs on this data folder: it indexes what is imported");
         }
-        boolean indexHere = mode == Mode.SERVICE || mode == Mode.IMPORT && !db.sharedWithAnotherProcess();
-        if (mode == Mode.ADMIN && db.sharedWithAnotherProcess()) {
+        boolean indexHere = mode == Mode.SERVICE || mode == Mode.IMPORT && !serviceHere;
+        if (mode == Mode.ADMIN && serviceHere) {
             db.close();
             throw new IllegalStateException("a batch-image service runs on the data folder " + data
                     + " but did not answer: give its address with --url (it owns the local index)");
+        }
+        if (mode == Mode.SERVICE && db.sharedWithAnotherProcess()) {
+            if (localIndex) {
+                db.close();
+                throw new IllegalStateException("a batch-image service already runs on the data folder " + data + " and writes its index:"
+                        + " a second instance needs DATABASE_URL (a PostgreSQL both reach), PINECONE_HOST (the first one's"
+                        + " http://host:port/pinecone, or Pinecone) and EMBEDDINGS_URL (its http://host:port/v1/embeddings, or another endpoint)");
+            }
+            LOG.warn("this service uses the embedded PostgreSQL of another process on {}: it stops when that process stops", data);
         }
         boolean serveLocal = indexHere || mode == Mode.SEARCH || mode == Mode.ADMIN;
         if (mode == Mode.IMPORT && indexHere || mode == Mode.SEARCH || mode == Mode.ADMIN) {
@@ -135,20 +152,38 @@ public final class BatchImage implements AutoCloseable {
         var app = new BatchImage(settings, db, main);
         main.bind("dataSource", db.dataSource());
         main.bind("settings", settings);
+        // the clients report their requests here; only the service has a metrics registry to bind it to
+        main.bind("requestMetrics", app.requestMetrics);
+        if (mode == Mode.SERVICE) {
+            // the registry camel-micrometer-prometheus serves at /observe/metrics, made here so that it counts from the first request
+            var meters = new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT);
+            main.bind("metricsRegistry", meters);
+            app.requestMetrics.bindTo(meters);
+            main.bind("apiRequestTimings", new batchimage.observe.ApiRequestTimings(app.requestMetrics));
+        }
         // one index of the media folders, shared by the images API and the enrich route
         var media = batchimage.images.MediaFolders.from(settings);
         main.bind("mediaFolders", media);
         app.indexing = indexHere;
         app.mode = mode;
-        if (serveLocal) {
+        if (serveLocal && localModel) {
             var models = new LocalModels();
             main.bind("localModels", models);
             app.localModels = models;
             main.configure().addRoutesBuilder(new LocalEmbeddingsRoutes(new EmbeddingsApi(models)));
+        }
+        if (serveLocal && localIndex) {
             // the local Pinecone keeps vectors of the embeddings' dimension (0: the first upsert's), one Lucene index per namespace
             int dimensions = EmbeddingsConfig.from(settings).dimensions();
-            var index = mode == Mode.SEARCH ? LocalPinecone.readOnly(data.resolve("index"), dimensions)
-                    : new LocalPinecone(data.resolve("index"), dimensions);
+            LocalPinecone index;
+            try {
+                index = mode == Mode.SEARCH ? LocalPinecone.readOnly(data.resolve("index"), dimensions)
+                        : new LocalPinecone(data.resolve("index"), dimensions);
+            } catch (RuntimeException e) {
+                // another process writes it: say so, and leave nothing open behind
+                db.close();
+                throw e;
+            }
             app.localIndex = index;
             main.configure().addRoutesBuilder(new LocalPineconeRoutes(new PineconeApi(index)));
         }

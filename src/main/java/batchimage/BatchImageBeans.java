@@ -43,6 +43,10 @@ public class BatchImageBeans implements CamelConfiguration {
     @BeanInject("settings")
     Settings settings;
 
+    /** Told of every request and retry of the HTTP clients (metrics, once the service has bound it). */
+    @BeanInject("requestMetrics")
+    batchimage.observe.RequestMetrics requestMetrics;
+
     // Camel may call a @BindToRegistry method more than once: the clients hold thread pools, so each is built once
 
     /** The embeddings client every route that embeds shares (one bound on requests in flight for all). */
@@ -51,7 +55,7 @@ public class BatchImageBeans implements CamelConfiguration {
         if (embeddingsClient == null) {
             var config = EmbeddingsConfig.from(settings);
             LoggerFactory.getLogger(BatchImageBeans.class).info("embeddings: {}", config);
-            embeddingsClient = new EmbeddingsClient(camel, config);
+            embeddingsClient = new EmbeddingsClient(camel, config, requestMetrics);
         }
         return embeddingsClient;
     }
@@ -61,7 +65,7 @@ public class BatchImageBeans implements CamelConfiguration {
     @BindToRegistry(value = "pineconeClient", beanPostProcess = true)
     public synchronized PineconeClient pineconeClient(CamelContext camel) {
         if (pineconeClient == null) {
-            pineconeClient = PineconeClient.from(camel, settings);
+            pineconeClient = PineconeClient.from(camel, settings, requestMetrics);
         }
         return pineconeClient;
     }
@@ -174,6 +178,17 @@ public class BatchImageBeans implements CamelConfiguration {
     }
 
     private batchimage.enrich.Enricher enricher;
+
+    /** The inbox's read lock (routes/ingest.camel.yaml): of several instances on one database, one takes each file. */
+    @BindToRegistry("inboxLocks")
+    public synchronized batchimage.ingest.InboxLocks inboxLocks() {
+        if (inboxLocks == null) {
+            inboxLocks = new batchimage.ingest.InboxLocks(dataSource, "ingest-inbox", settings.getInt("ingest.lock-lease-seconds"));
+        }
+        return inboxLocks;
+    }
+
+    private batchimage.ingest.InboxLocks inboxLocks;
 
     @BindToRegistry("importer")
     public Importer importer() {

@@ -56,11 +56,16 @@ public final class EmbeddingsClient implements AutoCloseable {
     private final AtomicLong throttled = new AtomicLong();
 
     public EmbeddingsClient(CamelContext camel, EmbeddingsConfig config) {
+        this(camel, config, RetryingHttp.Listener.NONE);
+    }
+
+    /** {@code listener}: told of every request and retry (the service's metrics). */
+    public EmbeddingsClient(CamelContext camel, EmbeddingsConfig config, RetryingHttp.Listener listener) {
         this.config = config;
         this.dimensions = config.dimensions();
         // a 429 slows every caller: the limits are per deployment, not per request
-        this.http = new RetryingHttp(camel, "embeddings-request",
-                new RetryingHttp.Policy(config.maxInFlight(), config.maxRetries(), config.timeout(), BACKOFF, true));
+        this.http = new RetryingHttp(camel, "embeddings", "embeddings-request",
+                new RetryingHttp.Policy(config.maxInFlight(), config.maxRetries(), config.timeout(), BACKOFF, true), listener);
         // the endpoint stays the same; only the body and headers change per request
         this.endpointUri = http.endpoint(config.url());
     }
@@ -162,7 +167,7 @@ public final class EmbeddingsClient implements AutoCloseable {
         byte[] body = requestBody(texts);
         List<float[]> vectors;
         try {
-            vectors = http.send("embeddings request of " + texts.size() + " inputs", endpointUri, m -> {
+            vectors = http.send("embeddings request of " + texts.size() + " inputs", "embed", endpointUri, m -> {
                 m.setHeader(Exchange.HTTP_METHOD, "POST");
                 m.setHeader(Exchange.CONTENT_TYPE, "application/json");
                 if (config.query() != null) {

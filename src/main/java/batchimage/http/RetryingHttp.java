@@ -54,6 +54,31 @@ public final class RetryingHttp implements AutoCloseable {
         RuntimeException afterAttempts(int attempts);
     }
 
+    /** Why a request was retried, as metrics name it. */
+    public static final List<String> RETRY_REASONS = List.of("429", "5xx", "timeout", "connection", "other");
+
+    /**
+     * What the requests of a client did, for metrics: each attempt's outcome and duration, and each retry. Called on
+     * the requesting thread; it must return at once.
+     */
+    public interface Listener {
+        /** One attempt of {@code operation}: {@code status} is the HTTP status, or timeout or connection when no answer came. */
+        void answered(String client, String operation, String status, long nanos);
+
+        /** A retry, and why (one of {@link #RETRY_REASONS}). */
+        void retried(String client, String reason);
+
+        Listener NONE = new Listener() {
+            @Override
+            public void answered(String client, String operation, String status, long nanos) {
+            }
+
+            @Override
+            public void retried(String client, String reason) {
+            }
+        };
+    }
+
     /** Turns an answer into a value, or throws the client's {@link Failure}. */
     @FunctionalInterface
     public interface Reader<T> {
@@ -106,6 +131,8 @@ public final class RetryingHttp implements AutoCloseable {
     }
 
     private final Policy policy;
+    private final String client;
+    private final Listener listener;
     private final ProducerTemplate producer;
     /** camel-http options of every request. */
     private final String endpointOptions;
@@ -114,7 +141,14 @@ public final class RetryingHttp implements AutoCloseable {
     private volatile long pausedUntil;
 
     public RetryingHttp(CamelContext camel, String threadName, Policy policy) {
+        this(camel, threadName, threadName, policy, Listener.NONE);
+    }
+
+    /** {@code client}: the name the listener is told (embeddings, pinecone). */
+    public RetryingHttp(CamelContext camel, String client, String threadName, Policy policy, Listener listener) {
         this.policy = policy;
+        this.client = client;
+        this.listener = listener;
         this.producer = camel.createProducerTemplate();
         long timeout = policy.timeout().toMillis();
         int connections = Math.max(20, policy.maxInFlight() * 2);
@@ -143,9 +177,17 @@ public final class RetryingHttp implements AutoCloseable {
      * throws a {@link Failure} that is not retryable or has no retries left; {@code what} names the request in the log.
      */
     public <T> T send(String what, String endpoint, Consumer<Message> request, Reader<T> reader) {
+        return send(what, "request", endpoint, request, reader);
+    }
+
+    /** As above; {@code operation} names the request for metrics (embed, upsert, query...). */
+    public <T> T send(String what, String operation, String endpoint, Consumer<Message> request, Reader<T> reader) {
         for (int attempt = 0; ; attempt++) {
             waitWhilePaused(what);
+            long start = System.nanoTime();
             Answer answer = exchange(endpoint, request);
+            listener.answered(client, operation, answer.failure() == null ? String.valueOf(answer.status()) : noAnswer(answer.failure()),
+                    System.nanoTime() - start);
             try {
                 return reader.read(answer);
             } catch (RuntimeException e) {
@@ -162,6 +204,7 @@ public final class RetryingHttp implements AutoCloseable {
                     pausedUntil = Math.max(pausedUntil, System.currentTimeMillis() + delay);
                 }
                 retries.increment();
+                listener.retried(client, reason(f, answer));
                 LOG.warn("{} failed ({}); retry {} of {} in {} ms", what, e.getMessage(), attempt + 1, policy.maxRetries(), delay);
                 try {
                     Thread.sleep(delay);
@@ -171,6 +214,39 @@ public final class RetryingHttp implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /** Why a retry: the status of the answer, or why none came. */
+    static String reason(Failure f, Answer answer) {
+        int status = f.status();
+        if (status == 429) {
+            return "429";
+        }
+        if (status >= 500) {
+            return "5xx";
+        }
+        if (status == 408) {
+            return "timeout";
+        }
+        if (answer.failure() != null) {
+            return noAnswer(answer.failure());
+        }
+        return "other";
+    }
+
+    /** timeout or connection: what kept an answer from coming. */
+    static String noAnswer(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            String m = String.valueOf(t.getMessage()).toLowerCase(java.util.Locale.ROOT);
+            if (t instanceof java.io.InterruptedIOException || t instanceof java.net.http.HttpTimeoutException
+                    || m.contains("timed out") || m.contains("timeout")) {
+                return "timeout";
+            }
+            if (t.getCause() == t) {
+                break;
+            }
+        }
+        return "connection";
     }
 
     private void waitWhilePaused(String what) {

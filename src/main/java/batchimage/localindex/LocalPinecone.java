@@ -28,6 +28,8 @@ public final class LocalPinecone implements AutoCloseable {
     private final Path root;
     private final int configured;
     private final boolean readOnly;
+    /** The writer's hold on the folder (null read-side): one process writes it, whichever. */
+    private final java.nio.channels.FileChannel owner;
     /** -1 until the folder has been read. */
     private volatile int dimension = -1;
     private final Map<String, LuceneNamespace> open = new ConcurrentHashMap<>();
@@ -46,8 +48,56 @@ public final class LocalPinecone implements AutoCloseable {
         this.root = root;
         this.configured = dimension;
         this.readOnly = readOnly;
+        this.owner = readOnly ? null : own(root);
         if (!readOnly) {
             committer.scheduleWithFixedDelay(this::commitDue, 1, 1, TimeUnit.SECONDS);
+        }
+    }
+
+    /** Whether another process writes the index in {@code root} now (a service on the same data folder). */
+    public static boolean writtenByAnother(Path root) {
+        Path file = root.resolve("writer.lock");
+        if (!Files.isRegularFile(file)) {
+            return false;
+        }
+        try (var channel = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
+            java.nio.channels.FileLock lock = channel.tryLock();
+            if (lock == null) {
+                return true;
+            }
+            lock.release();
+            return false;
+        } catch (java.nio.channels.OverlappingFileLockException e) {
+            return true;
+        } catch (java.io.IOException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Takes the folder for this writer, or says who has it: a second service on the same data folder would
+     * otherwise fail only at its first write. The operating system drops the lock with its process, however it ends.
+     */
+    private static java.nio.channels.FileChannel own(Path root) {
+        try {
+            Files.createDirectories(root);
+            var channel = java.nio.channels.FileChannel.open(root.resolve("writer.lock"),
+                    java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE);
+            java.nio.channels.FileLock lock;
+            try {
+                lock = channel.tryLock();
+            } catch (java.nio.channels.OverlappingFileLockException e) {
+                lock = null;
+            }
+            if (lock == null) {
+                channel.close();
+                throw new IllegalStateException("the local index in " + root + " is being written by another batch-image process"
+                        + " (a service on this data folder): point this one at it with pinecone.host (PINECONE_HOST, its"
+                        + " http://host:port/pinecone) and embeddings.url (EMBEDDINGS_URL, its http://host:port/v1/embeddings), or stop it first");
+            }
+            return channel;
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot open the local index in " + root + ": " + e.getMessage(), e);
         }
     }
 
@@ -191,5 +241,12 @@ public final class LocalPinecone implements AutoCloseable {
         }
         open.values().forEach(LuceneNamespace::close);
         open.clear();
+        if (owner != null) {
+            try {
+                owner.close();
+            } catch (java.io.IOException e) {
+                LOG.debug("releasing the local index in {}: {}", root, e.toString());
+            }
+        }
     }
 }

@@ -55,8 +55,14 @@ public final class PineconeClient implements AutoCloseable {
             .enable(StreamReadFeature.USE_FAST_DOUBLE_PARSER).build();
 
     public PineconeClient(CamelContext camel, String base, String apiKey, String apiVersion, int maxInFlight, int maxRetries, long timeoutMs) {
-        this.http = new RetryingHttp(camel, "pinecone-request",
-                new RetryingHttp.Policy(maxInFlight, maxRetries, Duration.ofMillis(timeoutMs), BACKOFF, false));
+        this(camel, base, apiKey, apiVersion, maxInFlight, maxRetries, timeoutMs, RetryingHttp.Listener.NONE);
+    }
+
+    /** {@code listener}: told of every request and retry (the service's metrics). */
+    public PineconeClient(CamelContext camel, String base, String apiKey, String apiVersion, int maxInFlight, int maxRetries, long timeoutMs,
+                          RetryingHttp.Listener listener) {
+        this.http = new RetryingHttp(camel, "pinecone", "pinecone-request",
+                new RetryingHttp.Policy(maxInFlight, maxRetries, Duration.ofMillis(timeoutMs), BACKOFF, false), listener);
         this.base = base.replaceAll("/+$", "");
         this.apiKey = apiKey == null || apiKey.isBlank() ? null : apiKey;
         this.apiVersion = apiVersion;
@@ -64,6 +70,11 @@ public final class PineconeClient implements AutoCloseable {
 
     /** From the settings: PINECONE_HOST, else the host of PINECONE_INDEX from the control plane, else the local /pinecone. */
     public static PineconeClient from(CamelContext camel, Settings s) {
+        return from(camel, s, RetryingHttp.Listener.NONE);
+    }
+
+    /** As above, telling {@code listener} of every request and retry. */
+    public static PineconeClient from(CamelContext camel, Settings s, RetryingHttp.Listener listener) {
         String key = s.get("pinecone.api-key");
         String host = s.get("pinecone.host");
         String version = s.get("pinecone.api-version");
@@ -74,7 +85,7 @@ public final class PineconeClient implements AutoCloseable {
         if (!host.isBlank()) {
             base = withScheme(host);
         } else if (!key.isBlank()) {
-            var lookup = new PineconeClient(camel, s.get("pinecone.control-plane"), key, version, 1, retries, timeout);
+            var lookup = new PineconeClient(camel, s.get("pinecone.control-plane"), key, version, 1, retries, timeout, listener);
             try {
                 base = withScheme(lookup.indexHost(s.get("pinecone.index")));
             } finally {
@@ -86,7 +97,7 @@ public final class PineconeClient implements AutoCloseable {
             base = "http://" + h + ":" + s.get("batch-image.port") + "/pinecone";
         }
         LOG.info("vector index: {}", base);
-        return new PineconeClient(camel, base, key, version, inFlight, retries, timeout);
+        return new PineconeClient(camel, base, key, version, inFlight, retries, timeout, listener);
     }
 
     public String base() {
@@ -292,7 +303,7 @@ public final class PineconeClient implements AutoCloseable {
 
     /** One request, with retries of 408, 429, 5xx and lost connections. */
     JsonNode call(String method, String path, String query, byte[] body) {
-        return http.send("Pinecone " + method + " " + path, http.endpoint(base + path), m -> {
+        return http.send("Pinecone " + method + " " + path, operation(path), http.endpoint(base + path), m -> {
             m.setHeader(Exchange.HTTP_METHOD, method);
             m.setHeader("X-Pinecone-Api-Version", apiVersion);
             if (query != null) {
@@ -306,6 +317,11 @@ public final class PineconeClient implements AutoCloseable {
                 m.setBody(body);
             }
         }, answer -> read(answer, path));
+    }
+
+    /** The operation a path asks for, as metrics name it: upsert, query, fetch, list, delete, describe_index_stats, describe_index. */
+    static String operation(String path) {
+        return path.startsWith("/indexes/") ? "describe_index" : path.substring(path.lastIndexOf('/') + 1);
     }
 
     /** The JSON of a 2xx answer; otherwise a PineconeException with Pinecone's message, retryable for 408, 429, 5xx and no answer. */

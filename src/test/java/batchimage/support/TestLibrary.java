@@ -34,6 +34,8 @@ public final class TestLibrary {
         overrides.put("database.connect-timeout-ms", "2000");
         overrides.put("ingest.poll-delay", "100");
         overrides.put("ingest.min-age", "300");
+        // a file dropped again under the same name waits for the lock on the one before to be given back
+        overrides.put("ingest.lock-release-delay-ms", "1000");
         overrides.put("batch-image.port", String.valueOf(freePort()));
         // a scheduled sync would repair what a test breaks on purpose: the tests of the sync turn it on
         overrides.put("sync.enabled", "false");
