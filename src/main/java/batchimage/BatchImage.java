@@ -152,6 +152,7 @@ public final class BatchImage implements AutoCloseable {
         var app = new BatchImage(settings, db, main);
         main.bind("dataSource", db.dataSource());
         main.bind("settings", settings);
+        main.bind("quartz", quartz());
         // the clients report their requests here; only the service has a metrics registry to bind it to
         main.bind("requestMetrics", app.requestMetrics);
         if (mode == Mode.SERVICE) {
@@ -197,6 +198,25 @@ public final class BatchImage implements AutoCloseable {
         }
         main.configure().addConfiguration(BatchImageBeans.class);
         return app;
+    }
+
+    /**
+     * The Quartz component of the sync route's schedule, with a scheduler of this process's own: Quartz keeps its
+     * schedulers by name in the JVM, and two contexts of one name (several instances in one JVM, as in the tests)
+     * would otherwise share one scheduler and one job, and only one of them would fire.
+     */
+    private static org.apache.camel.component.quartz.QuartzComponent quartz() {
+        var quartz = new org.apache.camel.component.quartz.QuartzComponent();
+        var props = new Properties();
+        props.setProperty("org.quartz.scheduler.instanceName", "batch-image-" + java.util.UUID.randomUUID().toString().substring(0, 8));
+        props.setProperty("org.quartz.scheduler.skipUpdateCheck", "true");
+        props.setProperty("org.quartz.threadPool.class", "org.quartz.simpl.SimpleThreadPool");
+        props.setProperty("org.quartz.threadPool.threadCount", "2");
+        props.setProperty("org.quartz.jobStore.class", "org.quartz.simpl.RAMJobStore");
+        props.setProperty("org.quartz.jobStore.misfireThreshold", "60000");
+        quartz.setProperties(props);
+        quartz.setPrefixInstanceName(false);
+        return quartz;
     }
 
     /** Starts the routes without blocking. */

@@ -113,13 +113,19 @@ class TwoInstancesTest {
      * (its own URL there, so that the proxy counts per instance). Nothing else differs between A and B.
      */
     private BatchImage instance(String name) {
-        return TestLibrary.service(shared, db, Map.of(
+        return instance(name, Map.of());
+    }
+
+    private BatchImage instance(String name, Map<String, String> extra) {
+        var settings = new java.util.HashMap<String, String>(Map.of(
                 "database.pool-size", "6",
                 "pinecone.host", base(provider) + "/pinecone",
                 "embeddings.url", proxy.url(name),
                 "index.poll-ms", "200",
                 "index.batch-size", "50",
                 "enrich.enabled", "false"));
+        settings.putAll(extra);
+        return TestLibrary.service(shared, db, settings);
     }
 
     private void makeBatches(Path out) throws IOException, InterruptedException {
@@ -267,6 +273,53 @@ class TwoInstancesTest {
         }
         // and the provider goes on serving
         assertThat(provider.context().getRouteController().getRouteStatus("pinecone-fetch").isStarted()).isTrue();
+    }
+
+    @Test
+    @Order(4)
+    void theScheduledSyncRunsOncePerTickBetweenTheTwoAndRepairsDriftOnce() throws Exception {
+        a.close();
+        b.close();
+        // both fire the same ticks, every 2 s; the local index lists what it holds at once, so nothing needs to settle
+        var sync = Map.of("sync.enabled", "true", "sync.cron", "0/2 * * * * ?", "sync.settle-seconds", "0");
+        a = instance("a", sync);
+        b = instance("b", sync);
+        var fired = new ConcurrentHashMap<Long, Set<String>>();
+        for (var instance : Map.of("a", a, "b", b).entrySet()) {
+            AdviceWith.adviceWith(instance.getValue().context(), "sync-schedule", route -> route.weaveAddFirst().process(ex ->
+                    fired.computeIfAbsent(ex.getMessage().getHeader("scheduledFireTime", java.util.Date.class).getTime(),
+                            t -> ConcurrentHashMap.newKeySet()).add(instance.getKey())));
+        }
+        long lastRun = TestLibrary.count(db, "SELECT coalesce(max(id), 0) FROM sync_run");
+        long embeddedBefore = proxy.inputs();
+        // drift behind the back of both: three prompt vectors removed from the index, an orphan added
+        Texts texts = texts();
+        List<String> gone = texts.prompts().stream().sorted().limit(3).toList();
+        try (var index = new PineconeClient(provider.context(), base(provider) + "/pinecone", null, "2025-10", 2, 2, 30_000)) {
+            index.delete("prompt", gone);
+            float[] v = new float[384];
+            v[7] = 1;
+            index.upsert("prompt", List.of(new batchimage.localindex.VectorRecord("orphan-of-two", v, Map.of())));
+
+            await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(500)).until(() ->
+                    fired.values().stream().filter(who -> who.size() == 2).count() >= 3
+                            && new HashSet<>(index.list("prompt", "")).equals(texts.prompts())
+                            && TestLibrary.count(db, "SELECT count(*) FROM image_library WHERE index_state <> 'indexed'") == 0);
+        }
+        // every tick both fired was run by one of them: one row per tick (a run, or a skip while one was under way)
+        var both = fired.entrySet().stream().filter(e -> e.getValue().size() == 2).map(Map.Entry::getKey).toList();
+        assertThat(both).hasSizeGreaterThanOrEqualTo(3);
+        for (long tick : both) {
+            assertThat(TestLibrary.count(db, "SELECT count(*) FROM sync_run WHERE tick = to_timestamp(" + tick + " / 1000.0)"))
+                    .as("runs of the tick %s", tick).isEqualTo(1);
+        }
+        assertThat(TestLibrary.count(db, "SELECT count(*) FROM sync_run WHERE id > " + lastRun + " AND started_by = 'schedule'"))
+                .isLessThanOrEqualTo(fired.size());
+        // the drift was found and repaired once: three vectors re-queued and embedded again, one orphan removed
+        String since = " FROM sync_run WHERE id > " + lastRun + " AND outcome = 'done'";
+        assertThat(TestLibrary.count(db, "SELECT sum((drift->'prompt'->>'missing_requeued')::int)" + since)).isEqualTo(3);
+        assertThat(TestLibrary.count(db, "SELECT sum((drift->'prompt'->>'orphans_removed')::int)" + since)).isEqualTo(1);
+        assertThat(proxy.inputs() - embeddedBefore).as("texts embedded again").isEqualTo(3);
     }
 
     private List<Path> inboxFiles() throws IOException {
