@@ -149,7 +149,7 @@ public final class DeadLetterReplay {
      */
     public Map<String, Object> replay(long id, JsonNode corrected) {
         if (corrected != null && !corrected.isObject()) {
-            throw ApiError.badRequest("record", "record must be a JSON object (the corrected input record), found " + kind(corrected));
+            throw ApiError.badRequest("record", "record must be a JSON object (the corrected input record), found " + batchimage.ingest.RecordMapper.kind(corrected));
         }
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(false);
@@ -325,7 +325,7 @@ public final class DeadLetterReplay {
             }
         }
         if (record == null || !record.isObject()) {
-            String why = "the entry as read is " + (record == null ? "not JSON" : kind(record))
+            String why = "the entry as read is " + (record == null ? "not JSON" : batchimage.ingest.RecordMapper.kind(record))
                     + ", not a record object: replay it with a corrected record ({\"record\": {...}}, or --record) or dismiss it";
             return stillOpen(c, d, why, null, correctedText, null, null);
         }
@@ -571,24 +571,5 @@ public final class DeadLetterReplay {
         out.put("replayed", state.equals("replayed"));
         out.put("message", message);
         return out;
-    }
-
-    private static String kind(JsonNode n) {
-        if (n.isTextual()) {
-            return "text";
-        }
-        if (n.isNumber()) {
-            return "a number";
-        }
-        if (n.isBoolean()) {
-            return "a boolean";
-        }
-        if (n.isArray()) {
-            return "a list";
-        }
-        if (n.isNull()) {
-            return "null";
-        }
-        return n.isObject() ? "an object" : "something else";
     }
 }

@@ -180,7 +180,8 @@ public final class RecordMapper {
         return node.toString();
     }
 
-    static String kind(Object v) {
+    /** What a JSON value is, in words for an error message: text, a number, a list, an object, ... */
+    public static String kind(Object v) {
         if (v instanceof String) {
             return "text";
         }

@@ -35,7 +35,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The embeddings endpoint goes away while a batch file is indexed, then comes back. The service embeds
- * through a small proxy in front of its own real /v1/embeddings (the real local model); the proxy is taken
+ * through a small proxy in front of another service's real /v1/embeddings (the real local model); the proxy is taken
  * down (connection refused, or 503 answers) and brought back on the same port. Index failures become dead
  * letters, the records wait with their reason, and in the end every record is indexed in PostgreSQL and in
  * both namespaces of the real local index: automatically when the outage is short, through replay-all when
@@ -60,8 +60,14 @@ class EmbeddingsOutageTest {
         }
     }
 
-    /** A service embedding through the proxy: quick retries of the index route, no retries of a single request. */
+    /**
+     * A service embedding through the proxy: quick retries of the index route, no retries of a single request.
+     * Behind the proxy, the real local model served by another service (one with embeddings.url set serves none itself).
+     */
     private BatchImage service(String db, EmbeddingsProxy proxy, int maxAttempts) {
+        BatchImage model = TestLibrary.service(data.resolve("model"), TestPostgres.newDatabase("outage_model"),
+                Map.of("ingest.poll-inbox", "false", "index.enabled", "false", "enrich.enabled", "false"));
+        open.add(model);
         var extra = new HashMap<String, String>();
         extra.put("embeddings.url", proxy.url());
         extra.put("embeddings.model", "all-minilm-l6-v2-q");
@@ -73,7 +79,7 @@ class EmbeddingsOutageTest {
         extra.put("enrich.enabled", "false");
         BatchImage app = TestLibrary.service(data, db, extra);
         open.add(app);
-        proxy.target("http://127.0.0.1:" + app.settings().get("batch-image.port") + "/v1/embeddings");
+        proxy.target("http://127.0.0.1:" + model.settings().get("batch-image.port") + "/v1/embeddings");
         return app;
     }
 

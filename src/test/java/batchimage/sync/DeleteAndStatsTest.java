@@ -1,5 +1,6 @@
 package batchimage.sync;
 
+import static batchimage.support.Prometheus.sample;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -264,20 +265,6 @@ class DeleteAndStatsTest {
     }
 
     /** The value of a Prometheus sample whose name is {@code name} and whose labels include {@code label}, or null. */
-    private static Double sample(String text, String name, String label) {
-        for (String line : text.lines().toList()) {
-            if (line.startsWith("#")) {
-                continue;
-            }
-            int space = line.lastIndexOf(' ');
-            String key = line.substring(0, space);
-            String metric = key.contains("{") ? key.substring(0, key.indexOf('{')) : key;
-            if (metric.equals(name) && (label == null || key.contains(label))) {
-                return Double.parseDouble(line.substring(space + 1));
-            }
-        }
-        return null;
-    }
 
     @Test
     @Order(3)

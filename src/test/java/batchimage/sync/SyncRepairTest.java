@@ -1,5 +1,6 @@
 package batchimage.sync;
 
+import static batchimage.support.Prometheus.sample;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -187,21 +188,6 @@ class SyncRepairTest {
         var err = new StringWriter();
         int exit = Application.execute(new PrintWriter(out, true), new PrintWriter(err, true), Map.of(), args);
         return new Run(exit, out.toString(), err.toString());
-    }
-
-    private static Double sample(String text, String name, String label) {
-        for (String line : text.lines().toList()) {
-            if (line.startsWith("#")) {
-                continue;
-            }
-            int space = line.lastIndexOf(' ');
-            String key = line.substring(0, space);
-            String metric = key.contains("{") ? key.substring(0, key.indexOf('{')) : key;
-            if (metric.equals(name) && (label == null || key.contains(label))) {
-                return Double.parseDouble(line.substring(space + 1));
-            }
-        }
-        return null;
     }
 
     // ---- tests
