@@ -66,7 +66,7 @@ row() {
   echo
   echo "| run | seconds | listed prompt / description | orphans removed | missing re-queued | of inactive records removed (prompt / description) |"
   echo "|---|---:|---:|---:|---:|---:|"
-  row "sync, clean library" clean
+  row "sync, clean library (the service's first: code not yet compiled by the JIT)" clean
   row "sync, after the drift" repair
   row "sync, repaired library" after
   echo

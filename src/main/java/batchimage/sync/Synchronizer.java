@@ -37,6 +37,7 @@ public final class Synchronizer {
     /** The advisory lock every instance's sync takes ("batchsyn"). */
     static final long LOCK = 0x626174636873796eL;
     private static final int CHUNK = PineconeClient.MAX_VECTORS;
+    private static final long PROGRESS_NANOS = 5_000_000_000L;
 
     private final DataSource dataSource;
     private final PineconeClient index;
@@ -287,6 +288,8 @@ public final class Synchronizer {
                 run.listedFrom = rs.getObject(1, OffsetDateTime.class);
             }
         }
+        long start = System.nanoTime();
+        long[] seen = {0, start};
         try (PreparedStatement ps = run.lock.prepareStatement("INSERT INTO sync_seen SELECT unnest(?::text[]) ON CONFLICT DO NOTHING")) {
             long n = index.listPages(ns, "", page -> {
                 try {
@@ -294,6 +297,14 @@ public final class Synchronizer {
                     ps.executeUpdate();
                 } catch (SQLException e) {
                     throw new IllegalStateException("cannot keep the ids listed from namespace " + ns + ": " + e.getMessage(), e);
+                }
+                seen[0] += page.size();
+                long now = System.nanoTime();
+                if (now - seen[1] >= PROGRESS_NANOS) {
+                    // a large index takes a while to list (Pinecone: 100 ids a request): say how it goes
+                    seen[1] = now;
+                    LOG.info("sync #{}: {} ids of namespace {} listed, {} ids/s", run.id, String.format("%,d", seen[0]), ns,
+                            String.format("%,.0f", seen[0] / ((now - start) / 1e9)));
                 }
             });
             run.add(ns, "listed", n);
