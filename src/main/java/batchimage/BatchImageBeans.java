@@ -76,12 +76,37 @@ public class BatchImageBeans implements CamelConfiguration {
     public synchronized Indexer indexer(CamelContext camel) {
         if (indexer == null) {
             indexer = new Indexer(dataSource, embeddingsClient(camel), pineconeClient(camel), settings.getInt("index.stale-claim-seconds"),
-                    dimensionCheck(camel), settings.getInt("index.retry-seconds"), settings.getInt("index.max-attempts"));
+                    dimensionCheck(camel), settings.getInt("index.retry-seconds"), settings.getInt("index.max-attempts"), namespaces());
         }
         return indexer;
     }
 
     private Indexer indexer;
+
+    /** The index's names of the namespaces: the live generation, and the one a full reindex builds. */
+    @BindToRegistry("namespaces")
+    public synchronized batchimage.index.Namespaces namespaces() {
+        if (namespaces == null) {
+            namespaces = new batchimage.index.Namespaces(new batchimage.index.ModelRecord(dataSource));
+        }
+        return namespaces;
+    }
+
+    private batchimage.index.Namespaces namespaces;
+
+    /** A client for the model the live vectors were made with when it is not this process's (search embeds queries with it); one per model. */
+    private synchronized EmbeddingsClient embeddingsFor(CamelContext camel, String model, int dimensions) {
+        return otherModels.computeIfAbsent(model + "/" + dimensions, k -> {
+            var config = embeddingsClient(camel).config().withModel(model, dimensions);
+            LoggerFactory.getLogger(BatchImageBeans.class).info("search embeds queries with the model of the live vectors: {}", config);
+            var client = new EmbeddingsClient(camel, config, requestMetrics);
+            // closed with the other beans of the registry
+            camel.getRegistry().bind("embeddingsClient:" + k, client);
+            return client;
+        });
+    }
+
+    private final java.util.Map<String, EmbeddingsClient> otherModels = new java.util.HashMap<>();
 
     /** One check of the index's dimension and the model of its vectors, shared by the index route, stats and a full reindex. */
     public synchronized DimensionCheck dimensionCheck(CamelContext camel) {
@@ -100,7 +125,8 @@ public class BatchImageBeans implements CamelConfiguration {
     @BindToRegistry("searchService")
     public synchronized SearchService searchService(CamelContext camel) {
         if (searchService == null) {
-            searchService = new SearchService(embeddingsClient(camel), pineconeClient(camel), new Library(dataSource));
+            searchService = new SearchService(embeddingsClient(camel), pineconeClient(camel), new Library(dataSource), namespaces(),
+                    (model, dimensions) -> embeddingsFor(camel, model, dimensions));
         }
         return searchService;
     }
@@ -112,7 +138,7 @@ public class BatchImageBeans implements CamelConfiguration {
     public synchronized batchimage.sync.Synchronizer synchronizer(CamelContext camel) {
         if (synchronizer == null) {
             synchronizer = new batchimage.sync.Synchronizer(dataSource, pineconeClient(camel), settings.getInt("sync.settle-seconds"),
-                    settings.getInt("sync.wait-seconds"));
+                    settings.getInt("sync.wait-seconds"), namespaces());
         }
         return synchronizer;
     }
@@ -123,12 +149,12 @@ public class BatchImageBeans implements CamelConfiguration {
     @BindToRegistry("fullReindex")
     public batchimage.sync.FullReindex fullReindex(CamelContext camel) {
         return new batchimage.sync.FullReindex(pineconeClient(camel), embeddingsClient(camel), dimensionCheck(camel),
-                new batchimage.index.ModelRecord(dataSource));
+                new batchimage.index.ModelRecord(dataSource), namespaces());
     }
 
     @BindToRegistry("deleter")
     public batchimage.sync.Deleter deleter(CamelContext camel) {
-        return new batchimage.sync.Deleter(dataSource, pineconeClient(camel));
+        return new batchimage.sync.Deleter(dataSource, pineconeClient(camel), namespaces());
     }
 
     @BindToRegistry("libraryStats")

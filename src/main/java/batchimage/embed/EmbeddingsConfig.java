@@ -88,6 +88,13 @@ public record EmbeddingsConfig(
         return bind.isBlank() || bind.equals("0.0.0.0") || bind.equals("::") ? "127.0.0.1" : bind;
     }
 
+    /** The same endpoint and settings for another model of the same provider (Azure: another deployment). */
+    public EmbeddingsConfig withModel(String otherModel, int otherDimensions) {
+        String u = provider == Provider.AZURE ? url.replace("/deployments/" + model + "/", "/deployments/" + otherModel + "/") : url;
+        return new EmbeddingsConfig(provider, u, query, authHeader, authValue, otherModel, sendModel, otherDimensions, sendDimensions, base64,
+                maxInputs, maxRequestTokens, maxInputTokens, maxInFlight, maxRetries, timeout);
+    }
+
     @Override
     public String toString() {
         return provider + " " + url + (query == null ? "" : "?" + query) + " model=" + model + " dimensions=" + (dimensions == 0 ? "the model's" : dimensions)

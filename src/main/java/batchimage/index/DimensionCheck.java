@@ -88,7 +88,7 @@ public final class DimensionCheck {
         }
         String name = embeddings.config().model();
         int dims = known > 0 ? known : embeddings.dimensions();
-        boolean empty = IndexBatch.NAMESPACES.stream().allMatch(ns -> stats.namespaces().getOrDefault(ns, 0L) == 0);
+        boolean empty = stats.namespaces().values().stream().allMatch(n -> n == 0);
         ModelRecord.Model recorded = empty ? models.replaceUnlessReindexing(name, dims) : models.recordIfAbsent(name, dims);
         modelNotice = ModelRecord.sameSizeNotice(recorded, name, dims);
         if (modelNotice != null) {

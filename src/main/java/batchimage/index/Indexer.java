@@ -88,6 +88,7 @@ public final class Indexer implements AutoCloseable {
     private final PineconeClient pinecone;
     private final int staleSeconds;
     private final DimensionCheck dimensions;
+    private final Namespaces namespaces;
     private final int retrySeconds;
     private final int maxAttempts;
     private final Map<String, Map<String, AtomicLong>> counts = new ConcurrentHashMap<>();
@@ -109,6 +110,13 @@ public final class Indexer implements AutoCloseable {
      */
     public Indexer(DataSource dataSource, EmbeddingsClient embeddings, PineconeClient pinecone, int staleSeconds, DimensionCheck dimensions,
                    int retrySeconds, int maxAttempts) {
+        this(dataSource, embeddings, pinecone, staleSeconds, dimensions, retrySeconds, maxAttempts, new Namespaces(null));
+    }
+
+    /** {@code namespaces}: where the vectors go (the generation a full reindex builds, else the live one). */
+    public Indexer(DataSource dataSource, EmbeddingsClient embeddings, PineconeClient pinecone, int staleSeconds, DimensionCheck dimensions,
+                   int retrySeconds, int maxAttempts, Namespaces namespaces) {
+        this.namespaces = namespaces;
         this.retrySeconds = Math.max(1, retrySeconds);
         this.maxAttempts = Math.max(1, maxAttempts);
         this.dataSource = dataSource;
@@ -301,7 +309,7 @@ public final class Indexer implements AutoCloseable {
             }
         }
         if (!records.isEmpty()) {
-            pinecone.upsert(namespace, records);
+            pinecone.upsert(namespaces.write(namespace), records);
             for (IndexBatch.Item it : batch.items) {
                 if (it.vector.containsKey(namespace)) {
                     count(it.sourceFile, namespace, "upserted", 1);
@@ -309,7 +317,9 @@ public final class Indexer implements AutoCloseable {
             }
         }
         if (!deletes.isEmpty()) {
-            pinecone.delete(namespace, deletes);
+            for (String physical : namespaces.all(namespace)) {
+                pinecone.delete(physical, deletes);
+            }
         }
         return batch;
     }

@@ -1,12 +1,14 @@
 package batchimage.search;
 
 import batchimage.embed.EmbeddingsClient;
+import batchimage.index.Namespaces;
 import batchimage.pinecone.PineconeClient;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.BiFunction;
 import java.util.concurrent.CompletionException;
 
 /**
@@ -22,11 +24,33 @@ public final class SearchService {
     private final EmbeddingsClient embeddings;
     private final PineconeClient index;
     private final Library library;
+    private final Namespaces namespaces;
+    private final BiFunction<String, Integer, EmbeddingsClient> otherModel;
 
     public SearchService(EmbeddingsClient embeddings, PineconeClient index, Library library) {
+        this(embeddings, index, library, new Namespaces(null), null);
+    }
+
+    /**
+     * {@code namespaces}: the live generation, searched; {@code otherModel}: a client for the model the live
+     * vectors were made with when it is not this process's (after a change of model, until a full reindex ends).
+     */
+    public SearchService(EmbeddingsClient embeddings, PineconeClient index, Library library, Namespaces namespaces,
+                         BiFunction<String, Integer, EmbeddingsClient> otherModel) {
         this.embeddings = embeddings;
         this.index = index;
         this.library = library;
+        this.namespaces = namespaces;
+        this.otherModel = otherModel;
+    }
+
+    /** A query is compared with vectors of the model that made them: the live generation's, whatever this process embeds with. */
+    private EmbeddingsClient queryEmbeddings() {
+        var live = namespaces.state();
+        if (live == null || otherModel == null || live.model().equals(embeddings.config().model())) {
+            return embeddings;
+        }
+        return otherModel.apply(live.model(), live.dimensions());
     }
 
     public Library library() {
@@ -53,11 +77,11 @@ public final class SearchService {
     }
 
     private List<SearchHit> byMeaning(SearchRequest request) {
-        float[] vector = embeddings.embed(List.of(request.query())).get(0);
+        float[] vector = queryEmbeddings().embed(List.of(request.query())).get(0);
         if (!request.namespace().equals(SearchRequest.BOTH)) {
             String ns = request.namespace();
             var out = new ArrayList<SearchHit>();
-            for (PineconeClient.Match m : index.query(ns, vector, request.topK(), request.filterJson())) {
+            for (PineconeClient.Match m : index.query(namespaces.read(ns), vector, request.topK(), request.filterJson())) {
                 out.add(SearchHit.of(m.id(), m.score(), ns, List.of(ns), Map.of(ns, m.score()), m.metadata()));
             }
             return out;
@@ -78,7 +102,7 @@ public final class SearchService {
 
     private List<Fusion.Ranked> ranked(String namespace, float[] vector, int candidates, SearchRequest request) {
         var ranked = new ArrayList<Fusion.Ranked>();
-        for (PineconeClient.Match m : index.query(namespace, vector, candidates, request.filterJson())) {
+        for (PineconeClient.Match m : index.query(namespaces.read(namespace), vector, candidates, request.filterJson())) {
             ranked.add(new Fusion.Ranked(m.id(), m.score(), m.metadata()));
         }
         return ranked;

@@ -1,6 +1,7 @@
 package batchimage.sync;
 
 import batchimage.index.IndexBatch;
+import batchimage.index.Namespaces;
 import batchimage.pinecone.PineconeClient;
 import batchimage.pinecone.PineconeException;
 import batchimage.search.FilterSql;
@@ -65,10 +66,17 @@ public final class Deleter {
 
     private final DataSource dataSource;
     private final PineconeClient index;
+    private final Namespaces namespaces;
 
     public Deleter(DataSource dataSource, PineconeClient index) {
+        this(dataSource, index, new Namespaces(null));
+    }
+
+    /** {@code namespaces}: the generations of the namespaces a record's vectors may be in. */
+    public Deleter(DataSource dataSource, PineconeClient index, Namespaces namespaces) {
         this.dataSource = dataSource;
         this.index = index;
+        this.namespaces = namespaces;
     }
 
     public Outcome delete(DeleteRequest request) {
@@ -167,7 +175,11 @@ public final class Deleter {
             }
             for (var e : remove.entrySet()) {
                 try {
-                    index.delete(e.getKey(), e.getValue());
+                    // the fingerprints describe the generation written to; while a full reindex builds one, the live one
+                    // (which search reads) holds every record's vector of before
+                    for (String physical : namespaces.all(e.getKey())) {
+                        index.delete(physical, physical.equals(namespaces.write(e.getKey())) ? e.getValue() : chunk);
+                    }
                 } catch (PineconeException x) {
                     throw new PineconeException(x.getMessage() + " (while removing the vectors of deleted records from namespace " + e.getKey()
                             + "; " + deleted + " records are marked deleted so far: run the same delete again to remove what is left)",

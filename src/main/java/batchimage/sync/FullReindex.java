@@ -4,6 +4,7 @@ import batchimage.embed.EmbeddingsClient;
 import batchimage.index.DimensionCheck;
 import batchimage.index.IndexBatch;
 import batchimage.index.ModelRecord;
+import batchimage.index.Namespaces;
 import batchimage.pinecone.PineconeClient;
 import batchimage.search.ApiError;
 import java.sql.PreparedStatement;
@@ -14,37 +15,36 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A full reindex (the sync route in mode {@code full}): every active record is pending again and is embedded
- * anew by the index route, for instance after a change of embedding model. The vectors are replaced in
- * place, record by record: search keeps answering throughout, each record from its old vector until its new
- * one is written. A model of another vector size cannot write into the old index: the app's own index is
- * then emptied and rebuilt (search finds only what is re-embedded until the end); a Pinecone index is
- * refused with what to do.
+ * A full reindex (the sync route in mode {@code full}): every active record is embedded anew, for instance
+ * after a change of embedding model. The new vectors go into a new generation of the namespaces (see
+ * {@link Namespaces}) while search keeps answering from the live one, with the model that made it; when no
+ * record waits any more, the new generation becomes the live one and the old one is removed. A model of
+ * another vector size cannot share the index: the app's own index is then emptied and rebuilt in place
+ * (search finds only what is re-embedded until the end); a Pinecone index is refused with what to do.
  */
 public final class FullReindex {
 
     private static final Logger LOG = LoggerFactory.getLogger(FullReindex.class);
-    /** A fingerprint no content hashes to: the record keeps its vector (search still finds it) but is embedded again. */
-    static final String STALE = "reembed";
 
+    /** Every active record pending with no vector in the generation its fingerprints describe (the new one). */
     private static final String QUEUE = """
-            UPDATE image_library SET
-                prompt_fp = CASE WHEN ? OR prompt_fp IS NULL THEN NULL ELSE '%1$s' END,
-                description_fp = CASE WHEN ? OR description_fp IS NULL THEN NULL ELSE '%1$s' END,
+            UPDATE image_library SET prompt_fp = NULL, description_fp = NULL,
                 index_state = 'pending', index_attempts = 0, index_error = NULL, next_attempt_at = NULL, claimed_at = NULL, claimed_by = NULL
             WHERE status = 'active'
-            """.formatted(STALE);
+            """;
 
     private final PineconeClient index;
     private final EmbeddingsClient embeddings;
     private final DimensionCheck dimensions;
     private final ModelRecord models;
+    private final Namespaces namespaces;
 
-    public FullReindex(PineconeClient index, EmbeddingsClient embeddings, DimensionCheck dimensions, ModelRecord models) {
+    public FullReindex(PineconeClient index, EmbeddingsClient embeddings, DimensionCheck dimensions, ModelRecord models, Namespaces namespaces) {
         this.index = index;
         this.embeddings = embeddings;
         this.dimensions = dimensions;
         this.models = models;
+        this.namespaces = namespaces;
     }
 
     /** Refuses (409, with what to do) when the model's vectors cannot go into this index: another size, and not the app's own index. */
@@ -58,22 +58,33 @@ public final class FullReindex {
     public Synchronizer.Run start(Synchronizer.Run run) throws SQLException {
         check();
         boolean rebuild = !dimensions.agree();
-        if (rebuild) {
-            LOG.warn("full reindex: {}; the local index is emptied and rebuilt for {}", dimensions.problem(), embeddings.config().model());
-            for (String ns : IndexBatch.NAMESPACES) {
-                index.deleteAll(ns);
-            }
-        }
         String model = embeddings.config().model();
         int size = embeddings.dimensions();
-        long queued;
         var c = run.lock;
+        ModelRecord.Model before = ModelRecord.read(c);
+        if (before != null && before.building() != null) {
+            // a build under way starts again from nothing
+            for (String ns : IndexBatch.NAMESPACES) {
+                index.deleteAll(Namespaces.name(ns, before.building()));
+            }
+        }
+        if (rebuild) {
+            LOG.warn("full reindex: {}; the local index is emptied and rebuilt for {}", dimensions.problem(), model);
+            for (String ns : IndexBatch.NAMESPACES) {
+                index.deleteAll(Namespaces.name(ns, before == null ? 0 : before.generation()));
+            }
+        }
+        long queued;
+        Integer building = null;
         c.setAutoCommit(false);
         try (PreparedStatement ps = c.prepareStatement(QUEUE)) {
-            ps.setBoolean(1, rebuild);
-            ps.setBoolean(2, rebuild);
             queued = ps.executeUpdate();
-            models.fullReindexStarted(c, model, size, queued);
+            if (rebuild) {
+                models.rebuildStarted(c, model, size, queued);
+            } else {
+                // a library indexed before models were recorded: its vectors are taken to be this model's
+                building = models.buildStarted(c, model, size, model, size, queued);
+            }
             c.commit();
         } catch (SQLException | RuntimeException e) {
             c.rollback();
@@ -81,16 +92,56 @@ public final class FullReindex {
         } finally {
             c.setAutoCommit(true);
         }
+        if (building != null) {
+            // what an earlier build of this number may have left
+            for (String ns : IndexBatch.NAMESPACES) {
+                index.deleteAll(Namespaces.name(ns, building));
+            }
+        }
+        namespaces.forget();
         dimensions.reset();
         var out = new LinkedHashMap<String, Object>();
         out.put("queued", queued);
         out.put("model", model);
         out.put("dimensions", size);
         out.put("rebuilt_local_index", rebuild);
+        out.put("generation", building);
         run.drift.put("full", out);
-        LOG.info("full reindex: {} active records are pending, to be embedded again with {} ({} dimensions){}", queued, model, size,
-                rebuild ? "; the local index was emptied for them" : "; search answers from their old vectors until each is replaced");
+        if (building != null) {
+            LOG.info("full reindex: {} active records are pending, to be embedded with {} ({} dimensions) into generation {} ({}, {});"
+                    + " search answers from generation {} until every record is there", queued, model, size, building,
+                    Namespaces.name("prompt", building), Namespaces.name("description", building), before == null ? 0 : before.generation());
+        } else {
+            LOG.info("full reindex: {} active records are pending, to be embedded with {} ({} dimensions) into the emptied local index",
+                    queued, model, size);
+        }
         return run;
+    }
+
+    /**
+     * Ends the full reindex under way when no active record waits to be indexed: the generation it built becomes
+     * the live one and the old one's vectors are removed. Called by the index route after each round and by the
+     * sync; a failure is logged and left for the next call.
+     */
+    public void finishIfDone() {
+        try {
+            ModelRecord.Model before = models.finishIfDone();
+            if (before == null) {
+                return;
+            }
+            namespaces.forget();
+            if (before.building() == null) {
+                LOG.info("full reindex done: every active record is embedded with {}", before.model());
+                return;
+            }
+            LOG.info("full reindex done: search now answers from generation {}, embedded with {}; the vectors of generation {} ({}) are removed",
+                    before.building(), before.buildingModel(), before.generation(), before.model());
+            for (String ns : IndexBatch.NAMESPACES) {
+                index.deleteAll(Namespaces.name(ns, before.generation()));
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("cannot end the full reindex yet: {}", e.getMessage());
+        }
     }
 
     /** Where the full reindex under way (or the last one) stands, or null when there was none. */
@@ -101,7 +152,8 @@ public final class FullReindex {
         var out = new LinkedHashMap<String, Object>();
         out.put("started_at", m.fullStartedAt().toString());
         out.put("finished_at", m.fullFinishedAt() == null ? null : m.fullFinishedAt().toString());
-        out.put("model", m.model());
+        out.put("model", m.building() != null ? m.buildingModel() : m.model());
+        out.put("generation", m.building() != null ? m.building() : m.generation());
         out.put("queued", m.fullQueued());
         try (PreparedStatement ps = c.prepareStatement("""
                 SELECT count(*) FILTER (WHERE index_state = 'indexed' AND indexed_at >= ?),

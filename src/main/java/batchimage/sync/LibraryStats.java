@@ -1,6 +1,8 @@
 package batchimage.sync;
 
 import batchimage.index.IndexBatch;
+import batchimage.index.ModelRecord;
+import batchimage.index.Namespaces;
 import batchimage.pinecone.PineconeClient;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -42,7 +44,7 @@ public final class LibraryStats {
     /** The model this process embeds with (name and size), or null: compared with the one the vectors were made with. */
     private final String model;
     private final int dimensions;
-    private final batchimage.index.ModelRecord models;
+    private final ModelRecord models;
 
     public LibraryStats(DataSource dataSource, PineconeClient index, batchimage.enrich.Enricher enricher, String model, int dimensions) {
         this.dataSource = dataSource;
@@ -50,7 +52,7 @@ public final class LibraryStats {
         this.enricher = enricher;
         this.model = model;
         this.dimensions = dimensions;
-        this.models = new batchimage.index.ModelRecord(dataSource);
+        this.models = new ModelRecord(dataSource);
     }
 
     public Map<String, Object> stats() {
@@ -99,13 +101,15 @@ public final class LibraryStats {
             var syncs = Synchronizer.lastRuns(c, LAST_SYNCS);
             out.put("last_sync", syncs.isEmpty() ? null : syncs.get(0));
             out.put("syncs", syncs);
-            models.finishFullReindexIfDone();
-            var recorded = models.read();
+            var recorded = ModelRecord.read(c);
             var m = new LinkedHashMap<String, Object>();
             m.put("vectors_made_with", recorded == null ? null : recorded.model());
             m.put("vectors_dimensions", recorded == null ? null : recorded.dimensions());
+            m.put("generation", recorded == null ? 0 : recorded.generation());
+            m.put("building", recorded == null || recorded.building() == null ? null
+                    : Map.of("generation", recorded.building(), "model", recorded.buildingModel(), "dimensions", recorded.buildingDimensions()));
             m.put("this_process", model);
-            m.put("notice", model == null ? null : batchimage.index.ModelRecord.sameSizeNotice(recorded, model, dimensions));
+            m.put("notice", model == null ? null : ModelRecord.sameSizeNotice(recorded, model, dimensions));
             out.put("model", m);
             out.put("full_reindex", FullReindex.progress(c, recorded));
         } catch (SQLException e) {
@@ -120,8 +124,12 @@ public final class LibraryStats {
         }
         @SuppressWarnings("unchecked")
         var namespaces = (Map<String, Map<String, Object>>) out.get("namespaces");
+        // the vectors of the generation the fingerprints describe: the one being built, else the live one
+        var names = new Namespaces(models);
         for (var e : namespaces.entrySet()) {
-            e.getValue().put("vectors", stats == null ? null : stats.namespaces().getOrDefault(e.getKey(), 0L));
+            String physical = names.write(e.getKey());
+            e.getValue().put("index_namespace", physical);
+            e.getValue().put("vectors", stats == null ? null : stats.namespaces().getOrDefault(physical, 0L));
         }
         out.put("index", stats == null ? Map.of("error", indexProblem) : Map.of("dimension", stats.dimension(), "namespaces", stats.namespaces()));
         // nothing is indexed while the index's vector size is not the model's: say so where progress is followed

@@ -1,6 +1,7 @@
 package batchimage.sync;
 
 import batchimage.index.IndexBatch;
+import batchimage.index.Namespaces;
 import batchimage.pinecone.PineconeClient;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.sql.Connection;
@@ -43,6 +44,8 @@ public final class Synchronizer {
     private final PineconeClient index;
     private final int settleSeconds;
     private final int waitSeconds;
+    /** The generation the fingerprints describe is the one compared (while a full reindex builds one, that one). */
+    private final Namespaces namespaces;
     private final String instance = ProcessHandle.current().pid() + "/" + UUID.randomUUID().toString().substring(0, 8);
     private final ObjectMapper json = new ObjectMapper();
 
@@ -50,11 +53,12 @@ public final class Synchronizer {
      * {@code settleSeconds}: records indexed this long before a listing began are expected in it;
      * {@code waitSeconds}: how long a run asked for on demand waits for one under way.
      */
-    public Synchronizer(DataSource dataSource, PineconeClient index, int settleSeconds, int waitSeconds) {
+    public Synchronizer(DataSource dataSource, PineconeClient index, int settleSeconds, int waitSeconds, Namespaces namespaces) {
         this.dataSource = dataSource;
         this.index = index;
         this.settleSeconds = settleSeconds;
         this.waitSeconds = waitSeconds;
+        this.namespaces = namespaces;
     }
 
     /** One run: its lock, what it found and did, and how it is going. */
@@ -257,7 +261,9 @@ public final class Synchronizer {
                 if (ids.isEmpty()) {
                     break;
                 }
-                index.delete(ns, ids);
+                for (String physical : namespaces.all(ns)) {
+                    index.delete(physical, ids);
+                }
                 forget(run.lock, ns, ids);
                 run.add(ns, "inactive_removed", ids.size());
             }
@@ -291,7 +297,7 @@ public final class Synchronizer {
         long start = System.nanoTime();
         long[] seen = {0, start};
         try (PreparedStatement ps = run.lock.prepareStatement("INSERT INTO sync_seen SELECT unnest(?::text[]) ON CONFLICT DO NOTHING")) {
-            long n = index.listPages(ns, "", page -> {
+            long n = index.listPages(namespaces.write(ns), "", page -> {
                 try {
                     ps.setArray(1, run.lock.createArrayOf("text", page.toArray()));
                     ps.executeUpdate();
@@ -336,7 +342,7 @@ public final class Synchronizer {
         }
         for (int i = 0; i < orphans.size(); i += CHUNK) {
             List<String> chunk = orphans.subList(i, Math.min(orphans.size(), i + CHUNK));
-            index.delete(ns, chunk);
+            index.delete(namespaces.write(ns), chunk);
             forget(run.lock, ns, chunk.stream().filter(Synchronizer::isUuid).toList());
         }
         run.add(ns, "orphans_removed", orphans.size());

@@ -27,8 +27,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A change of embedding model to another of the same size (all-MiniLM-L6-v2 to bge-small-en-v1.5, both 384
- * dimensions, both real local models): noticed at start, shown in stats, and repaired by a full reindex
- * that re-embeds every record with the new model while search keeps answering.
+ * dimensions, both real local models): noticed at start, shown in stats, searched with the model that made the
+ * vectors, and repaired by a full reindex that builds a new generation of the namespaces with the new model while
+ * search keeps answering from the old one, then switches.
  */
 class ModelChangeTest {
 
@@ -68,8 +69,8 @@ class ModelChangeTest {
         return out;
     }
 
-    private float[] stored(BatchImage app, String id) throws Exception {
-        JsonNode v = get(app, "/pinecone/vectors/fetch?namespace=prompt&ids=" + id).path("vectors").path(id).path("values");
+    private float[] stored(BatchImage app, String namespace, String id) throws Exception {
+        JsonNode v = get(app, "/pinecone/vectors/fetch?namespace=" + namespace + "&ids=" + id).path("vectors").path(id).path("values");
         float[] out = new float[v.size()];
         for (int i = 0; i < out.length; i++) {
             out[i] = v.get(i).floatValue();
@@ -101,16 +102,33 @@ class ModelChangeTest {
         return out;
     }
 
+    /** The ids a search answers, in order. */
+    private java.util.List<String> search(BatchImage app, String query) throws Exception {
+        JsonNode hits = get(app, "/api/search?q=" + java.net.URLEncoder.encode(query, java.nio.charset.StandardCharsets.UTF_8)
+                + "&top_k=10&namespace=both");
+        var ids = new java.util.ArrayList<String>();
+        hits.path("matches").forEach(m -> ids.add(m.path("id").asText()));
+        assertThat(ids).as("%s", hits).hasSize(10);
+        return ids;
+    }
+
+    private static final java.util.List<String> QUERIES = java.util.List.of("a dog on a bed", "a red vehicle in the street",
+            "food on a plate", "a person smiling");
+
     @Test
-    void aModelOfTheSameSizeIsNoticedAndAFullReindexEmbedsEveryRecordAgainWhileSearchAnswers() throws Exception {
+    void aModelOfTheSameSizeIsNoticedAndAFullReindexBuildsANewGenerationWhileSearchAnswersFromTheOld() throws Exception {
         String db = TestPostgres.newDatabase("model_change");
         Map<String, String> records;
+        var answers = new LinkedHashMap<String, java.util.List<String>>();
         try (var app = TestLibrary.service(data, db)) {
             assertThat(app.importFile(TestLibrary.copyShared(FILE, data.resolve("input"))).outcome()).isEqualTo("done");
             await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(500))
                     .until(() -> TestLibrary.count(db, "SELECT count(*) FROM image_library WHERE index_state = 'indexed'") == 79);
             assertThat(get(app, "/api/stats").path("model").path("vectors_made_with").asText()).isEqualTo(MINILM);
             records = someRecords(db);
+            for (String q : QUERIES) {
+                answers.put(q, search(app, q));
+            }
         }
 
         try (var app = TestLibrary.service(data, db, Map.of("embeddings.model", BGE, "local-embeddings.preload", BGE))) {
@@ -124,20 +142,39 @@ class ModelChangeTest {
             assertThat(app.indexProblem()).isNull();
             var indexer = app.context().getRegistry().lookupByNameAndType("indexer", Indexer.class);
             String first = records.keySet().iterator().next();
-            assertThat(cosine(stored(app, first), embed(app, MINILM, records.get(first)))).isGreaterThan(0.99);
+            assertThat(cosine(stored(app, "prompt", first), embed(app, MINILM, records.get(first)))).isGreaterThan(0.99);
+            // search embeds its queries with the model of the vectors it searches: the answers are those of before
+            for (String q : QUERIES) {
+                assertThat(search(app, q)).as(q).isEqualTo(answers.get(q));
+            }
 
+            // hold the index route until the searches below have run against a build under way
+            app.context().getRouteController().suspendRoute("index");
             var started = post(app, "/api/reindex", "{\"mode\": \"full\"}");
             assertThat(started.statusCode()).as(started.body()).isEqualTo(200);
             JsonNode full = json.readTree(started.body()).path("drift").path("full");
             assertThat(full.path("queued").asLong()).isEqualTo(79);
             assertThat(full.path("model").asText()).isEqualTo(BGE);
+            assertThat(full.path("generation").asInt()).isEqualTo(1);
             assertThat(full.path("rebuilt_local_index").asBoolean()).isFalse();
+            JsonNode building = get(app, "/api/stats");
+            assertThat(building.path("model").path("building").path("model").asText()).isEqualTo(BGE);
+            assertThat(building.path("namespaces").path("prompt").path("index_namespace").asText()).isEqualTo("prompt-g1");
+            assertThat(building.path("model").path("notice").isNull()).as("a build with this model is under way").isTrue();
+            for (String q : QUERIES) {
+                assertThat(search(app, q)).as(q).isEqualTo(answers.get(q));
+            }
+            app.context().getRouteController().resumeRoute("index");
 
-            // while it runs, every search answers in full: no record is without a vector at any moment
+            // while it runs, search answers from the old generation, as before, until the new one is complete
             int searches = 0;
-            while (TestLibrary.count(db, "SELECT count(*) FROM image_library WHERE index_state <> 'indexed'") > 0) {
-                JsonNode hits = get(app, "/api/search?q=a+dog+on+a+bed&top_k=10&namespace=prompt");
-                assertThat(hits.path("matches")).as("%s", hits).hasSize(10);
+            while (true) {
+                var got = search(app, QUERIES.get(0));
+                // answered before the switch (the record still names generation 0 after it): the answer of before
+                if (get(app, "/api/stats").path("model").path("generation").asInt() != 0) {
+                    break;
+                }
+                assertThat(got).isEqualTo(answers.get(QUERIES.get(0)));
                 searches++;
             }
             assertThat(searches).isPositive();
@@ -146,18 +183,29 @@ class ModelChangeTest {
 
             JsonNode after = get(app, "/api/stats");
             assertThat(after.path("model").path("vectors_made_with").asText()).isEqualTo(BGE);
+            assertThat(after.path("model").path("generation").asInt()).isEqualTo(1);
+            assertThat(after.path("model").path("building").isNull()).isTrue();
             assertThat(after.path("model").path("notice").isNull()).isTrue();
             assertThat(after.path("full_reindex").path("done").asLong()).isEqualTo(79);
             assertThat(after.path("full_reindex").path("finished_at").isNull()).isFalse();
+            // the new generation holds every vector, the old one none
+            JsonNode index = json.readTree(post(app, "/pinecone/describe_index_stats", "{}").body()).path("namespaces");
+            assertThat(index.path("prompt-g1").path("vectorCount").asLong()).isEqualTo(79);
+            assertThat(index.path("description-g1").path("vectorCount").asLong()).isEqualTo(58);
+            assertThat(index.path("prompt").path("vectorCount").asLong(0)).isZero();
+            assertThat(index.path("description").path("vectorCount").asLong(0)).isZero();
             // every text was embedded again, once, by this process
             assertThat(indexer.total("prompt", "embedded")).isEqualTo(79);
             assertThat(indexer.total("description", "embedded")).isEqualTo(58);
             // and the vectors are the new model's
             for (var r : records.entrySet()) {
-                float[] v = stored(app, r.getKey());
+                float[] v = stored(app, "prompt-g1", r.getKey());
                 assertThat(cosine(v, embed(app, BGE, r.getValue()))).as(r.getKey()).isGreaterThan(0.99);
                 assertThat(cosine(v, embed(app, MINILM, r.getValue()))).as(r.getKey()).isLessThan(0.9);
             }
+            // search now embeds with the new model and finds a record by its own prompt
+            String text = records.get(first);
+            assertThat(search(app, text.length() > 200 ? text.substring(0, 200) : text)).contains(first);
         }
 
         // started again with the same model: nothing to notice, nothing embedded

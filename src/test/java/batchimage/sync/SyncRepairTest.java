@@ -316,8 +316,8 @@ class SyncRepairTest {
     @Order(4)
     void aTickRunsOnceAndARunOnDemandWaitsForTheOneUnderWay() throws Exception {
         var ds = app.database().dataSource();
-        var one = new Synchronizer(ds, null, 0, 1);
-        var other = new Synchronizer(ds, null, 0, 1);
+        var one = new Synchronizer(ds, null, 0, 1, new batchimage.index.Namespaces(null));
+        var other = new Synchronizer(ds, null, 0, 1, new batchimage.index.Namespaces(null));
         var tick = new Date(System.currentTimeMillis() / 1000 * 1000 + 3_600_000L);
         Synchronizer.Run run = one.begin("schedule", tick, "changed");
         assertThat(run).isNotNull();
