@@ -22,7 +22,7 @@ final class ReindexCommand extends AdminCommand {
 
     static final int NOT_ALL_INDEXED = 3;
 
-    @Option(names = "--full", description = "embed every active record again; search answers from the old vectors until each is replaced")
+    @Option(names = "--full", description = "embed every active record again, into a new generation of the namespaces; search answers from the present one until it is complete")
     boolean full;
 
     @Option(names = "--wait", description = "through the service: wait until what was queued is indexed, showing progress (in this process it always waits)")
@@ -119,7 +119,8 @@ final class ReindexCommand extends AdminCommand {
             s.append(String.format("full reindex: %,d active records queued to be embedded again with %s (%d dimensions)%s%n",
                     full.path("queued").asLong(), full.path("model").asText(), full.path("dimensions").asInt(),
                     full.path("rebuilt_local_index").asBoolean() ? "; the local index was emptied to be rebuilt for this model"
-                            : "; search answers from the old vectors until each is replaced"));
+                            : String.format(" into generation %d of the namespaces; search answers from the present one until every record is there",
+                                    full.path("generation").asInt())));
         }
         JsonNode indexed = a.path("indexed");
         if (indexed.isMissingNode()) {

@@ -44,7 +44,6 @@ public final class LibraryStats {
     /** The model this process embeds with (name and size), or null: compared with the one the vectors were made with. */
     private final String model;
     private final int dimensions;
-    private final ModelRecord models;
 
     public LibraryStats(DataSource dataSource, PineconeClient index, batchimage.enrich.Enricher enricher, String model, int dimensions) {
         this.dataSource = dataSource;
@@ -52,11 +51,11 @@ public final class LibraryStats {
         this.enricher = enricher;
         this.model = model;
         this.dimensions = dimensions;
-        this.models = new ModelRecord(dataSource);
     }
 
     public Map<String, Object> stats() {
         var out = new LinkedHashMap<String, Object>();
+        ModelRecord.Model recorded;
         try (Connection c = dataSource.getConnection()) {
             var byStatus = new LinkedHashMap<String, Object>();
             for (var row : rows(c, "SELECT status, count(*) AS n FROM image_library GROUP BY status ORDER BY status")) {
@@ -101,7 +100,7 @@ public final class LibraryStats {
             var syncs = Synchronizer.lastRuns(c, LAST_SYNCS);
             out.put("last_sync", syncs.isEmpty() ? null : syncs.get(0));
             out.put("syncs", syncs);
-            var recorded = ModelRecord.read(c);
+            recorded = ModelRecord.read(c);
             var m = new LinkedHashMap<String, Object>();
             m.put("vectors_made_with", recorded == null ? null : recorded.model());
             m.put("vectors_dimensions", recorded == null ? null : recorded.dimensions());
@@ -125,9 +124,9 @@ public final class LibraryStats {
         @SuppressWarnings("unchecked")
         var namespaces = (Map<String, Map<String, Object>>) out.get("namespaces");
         // the vectors of the generation the fingerprints describe: the one being built, else the live one
-        var names = new Namespaces(models);
+        int generation = recorded == null ? 0 : recorded.building() != null ? recorded.building() : recorded.generation();
         for (var e : namespaces.entrySet()) {
-            String physical = names.write(e.getKey());
+            String physical = Namespaces.name(e.getKey(), generation);
             e.getValue().put("index_namespace", physical);
             e.getValue().put("vectors", stats == null ? null : stats.namespaces().getOrDefault(physical, 0L));
         }
