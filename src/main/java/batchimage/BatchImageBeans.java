@@ -137,7 +137,10 @@ public class BatchImageBeans implements CamelConfiguration {
     @BindToRegistry("synchronizer")
     public synchronized batchimage.sync.Synchronizer synchronizer(CamelContext camel) {
         if (synchronizer == null) {
-            synchronizer = new batchimage.sync.Synchronizer(dataSource, pineconeClient(camel), settings.getInt("sync.settle-seconds"),
+            // the app's own index lists what it holds at once; Pinecone's listing lags behind its writes
+            String settle = settings.get("sync.settle-seconds");
+            int settleSeconds = !settle.isBlank() ? Integer.parseInt(settle.strip()) : dimensionCheck(camel).local() ? 0 : 60;
+            synchronizer = new batchimage.sync.Synchronizer(dataSource, pineconeClient(camel), settleSeconds,
                     settings.getInt("sync.wait-seconds"), namespaces());
         }
         return synchronizer;

@@ -116,9 +116,10 @@ final class StatsCommand extends AdminCommand {
         d.fields().forEachRemaining(e -> {
             JsonNode n = e.getValue();
             if (n.has("listed")) {
-                s.append(String.format("  %-11s %,d vectors listed, %,d orphans removed, %,d missing re-queued, %,d of inactive records removed%n",
+                s.append(String.format("  %-11s %,d vectors listed, %,d orphans removed, %,d missing re-queued, %,d of inactive records removed%s%n",
                         e.getKey(), n.path("listed").asLong(), n.path("orphans_removed").asLong(), n.path("missing_requeued").asLong(),
-                        n.path("inactive_removed").asLong()));
+                        n.path("inactive_removed").asLong(), n.path("too_recent").asLong() == 0 ? ""
+                                : String.format("; %,d missing but indexed too recently to judge (sync.settle-seconds)", n.path("too_recent").asLong())));
             }
         });
         if (d.path("failed_requeued").asLong() > 0) {

@@ -83,6 +83,7 @@ public final class Synchronizer {
                 n.put("orphans_removed", 0L);
                 n.put("missing_requeued", 0L);
                 n.put("inactive_removed", 0L);
+                n.put("too_recent", 0L);
                 drift.put(ns, n);
             }
             drift.put("failed_requeued", 0L);
@@ -369,6 +370,17 @@ public final class Synchronizer {
             run.add(ns, "missing_requeued", n);
             if (n > 0) {
                 LOG.info("sync #{}: {} active records had no vector in namespace {}: pending again", run.id, n, ns);
+            }
+        }
+        // missing too, but indexed too recently to tell (the index's listing may lag): the next sync judges them
+        try (PreparedStatement ps = run.lock.prepareStatement("""
+                SELECT count(*) FROM image_library t
+                WHERE status = 'active' AND %s_fp IS NOT NULL AND index_state = 'indexed' AND indexed_at >= ?
+                  AND NOT EXISTS (SELECT 1 FROM sync_seen s WHERE s.id = t.id::text)""".formatted(ns))) {
+            ps.setObject(1, run.listedFrom);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                run.add(ns, "too_recent", rs.getLong(1));
             }
         }
         return run;
