@@ -151,27 +151,56 @@ public final class DeadLetterReplay {
         if (corrected != null && !corrected.isObject()) {
             throw ApiError.badRequest("record", "record must be a JSON object (the corrected input record), found " + batchimage.ingest.RecordMapper.kind(corrected));
         }
+        return onOpenLetter(id, "replay", "replayed", (c, d) -> {
+            if (corrected != null && !d.stage().equals("ingest")) {
+                throw ApiError.badRequest("record", "a corrected record replays a rejected input record (stage ingest); dead letter "
+                        + id + " is of stage " + d.stage());
+            }
+            Map<String, Object> answer = switch (d.stage()) {
+                case "ingest" -> replayRecord(c, d, corrected);
+                case "ingest-file" -> replayFile(c, d);
+                case "enrich" -> requeue(c, d, REQUEUE_ENRICH, "the enrich route");
+                case "sync" -> replaySync(c, d);
+                default -> requeue(c, d, REQUEUE_INDEX, "the index route");
+            };
+            LOG.info("dead letter {} ({}): {}", id, d.stage(), answer.get("message"));
+            return answer;
+        });
+    }
+
+    /** Sets an open dead letter aside, with the user's note; nothing else changes. */
+    public Map<String, Object> dismiss(long id, String note) {
+        String n = note == null || note.isBlank() ? null : note.strip();
+        return onOpenLetter(id, "dismiss", "dismissed", (c, d) -> {
+            try (PreparedStatement ps = c.prepareStatement(DISMISS)) {
+                ps.setString(1, n);
+                ps.setLong(2, id);
+                ps.executeUpdate();
+            }
+            LOG.info("dead letter {} ({}) dismissed{}", id, d.stage(), n == null ? "" : ": " + n);
+            var out = answer(d, "dismissed", n == null ? "dismissed" : "dismissed: " + n);
+            out.put("note", n);
+            return out;
+        });
+    }
+
+    @FunctionalInterface
+    private interface OnLetter {
+        Map<String, Object> apply(Connection c, Letter d) throws SQLException;
+    }
+
+    /** Runs {@code work} on an open dead letter, its row locked, in one transaction; 404 when there is none, 409 when it is not open. */
+    private Map<String, Object> onOpenLetter(long id, String verb, String done, OnLetter work) {
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(false);
             try {
                 Letter d = lock(c, id);
                 if (!d.state().equals("open")) {
                     throw new ApiError(409, "dead letter " + id + " is " + d.state() + (d.resolvedAt() == null ? "" : " (since " + d.resolvedAt() + ")")
-                            + ", not open: only an open dead letter is replayed", "id");
+                            + ", not open: only an open dead letter is " + done, "id");
                 }
-                if (corrected != null && !d.stage().equals("ingest")) {
-                    throw ApiError.badRequest("record", "a corrected record replays a rejected input record (stage ingest); dead letter "
-                            + id + " is of stage " + d.stage());
-                }
-                Map<String, Object> answer = switch (d.stage()) {
-                    case "ingest" -> replayRecord(c, d, corrected);
-                    case "ingest-file" -> replayFile(c, d);
-                    case "enrich" -> requeue(c, d, REQUEUE_ENRICH, "the enrich route");
-                    case "sync" -> replaySync(c, d);
-                    default -> requeue(c, d, REQUEUE_INDEX, "the index route");
-                };
+                Map<String, Object> answer = work.apply(c, d);
                 c.commit();
-                LOG.info("dead letter {} ({}): {}", id, d.stage(), answer.get("message"));
                 return answer;
             } finally {
                 if (!c.getAutoCommit()) {
@@ -180,39 +209,7 @@ public final class DeadLetterReplay {
                 }
             }
         } catch (SQLException e) {
-            throw new IllegalStateException("cannot replay dead letter " + id + ": " + e.getMessage(), e);
-        }
-    }
-
-    /** Sets an open dead letter aside, with the user's note; nothing else changes. */
-    public Map<String, Object> dismiss(long id, String note) {
-        String n = note == null || note.isBlank() ? null : note.strip();
-        try (Connection c = dataSource.getConnection()) {
-            c.setAutoCommit(false);
-            try {
-                Letter d = lock(c, id);
-                if (!d.state().equals("open")) {
-                    throw new ApiError(409, "dead letter " + id + " is " + d.state() + (d.resolvedAt() == null ? "" : " (since " + d.resolvedAt() + ")")
-                            + ", not open: only an open dead letter is dismissed", "id");
-                }
-                try (PreparedStatement ps = c.prepareStatement(DISMISS)) {
-                    ps.setString(1, n);
-                    ps.setLong(2, id);
-                    ps.executeUpdate();
-                }
-                c.commit();
-                LOG.info("dead letter {} ({}) dismissed{}", id, d.stage(), n == null ? "" : ": " + n);
-                var out = answer(d, "dismissed", n == null ? "dismissed" : "dismissed: " + n);
-                out.put("note", n);
-                return out;
-            } finally {
-                if (!c.getAutoCommit()) {
-                    c.rollback();
-                    c.setAutoCommit(true);
-                }
-            }
-        } catch (SQLException e) {
-            throw new IllegalStateException("cannot dismiss dead letter " + id + ": " + e.getMessage(), e);
+            throw new IllegalStateException("cannot " + verb + " dead letter " + id + ": " + e.getMessage(), e);
         }
     }
 
