@@ -118,6 +118,7 @@ public final class Synchronizer {
         String m = mode == null || mode.isBlank() ? "changed" : mode;
         Connection c = dataSource.getConnection();
         boolean claimed = false;
+        boolean locked = false;
         try {
             c.setAutoCommit(true);
             claimed = tick != null && claimTick(c, tick, by, m);
@@ -126,7 +127,8 @@ public final class Synchronizer {
                 c.close();
                 return null;
             }
-            if (!lock(c, tick != null)) {
+            locked = lock(c, tick != null);
+            if (!locked) {
                 c.close();
                 if (tick != null) {
                     finishSkipped(tick);
@@ -140,6 +142,10 @@ public final class Synchronizer {
             LOG.info("sync #{} started ({}, {})", id, by, m);
             return new Run(id, by, m, c);
         } catch (SQLException | RuntimeException e) {
+            if (locked) {
+                // the connection goes back to the pool with its session: the lock must not go with it
+                unlock(c);
+            }
             c.close();
             if (claimed) {
                 // the tick is this instance's: say why it did not run rather than leave it 'running'
@@ -420,19 +426,32 @@ public final class Synchronizer {
         } catch (SQLException | RuntimeException e) {
             LOG.warn("sync #{}: cannot record its end: {}", run.id, e.getMessage());
         } finally {
-            try {
-                run.lock.createStatement().execute("DROP TABLE IF EXISTS sync_seen");
-                try (PreparedStatement ps = run.lock.prepareStatement("SELECT pg_advisory_unlock(?)")) {
-                    ps.setLong(1, LOCK);
-                    ps.execute();
-                }
+            try (Statement st = run.lock.createStatement()) {
+                st.execute("DROP TABLE IF EXISTS sync_seen");
             } catch (SQLException e) {
-                LOG.debug("sync #{}: releasing the lock: {}", run.id, e.getMessage());
+                LOG.debug("sync #{}: dropping its temporary table: {}", run.id, e.getMessage());
             }
+            unlock(run.lock);
             try {
                 run.lock.close();
             } catch (SQLException e) {
                 LOG.debug("sync #{}: closing its connection: {}", run.id, e.getMessage());
+            }
+        }
+    }
+
+    /** Gives the advisory lock back: a pooled connection keeps its session, and with it a lock not given back. */
+    private static void unlock(Connection c) {
+        try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_unlock(?)")) {
+            ps.setLong(1, LOCK);
+            ps.execute();
+        } catch (SQLException e) {
+            LOG.warn("cannot give the sync's lock back ({}): the connection is closed for good so that its session ends", e.getMessage());
+            try {
+                // Hikari retires a connection that was aborted; its session, and the lock, end with it
+                c.abort(Runnable::run);
+            } catch (SQLException ignored) {
+                // closed below all the same
             }
         }
     }
