@@ -3,16 +3,14 @@ package batchimage.deadletter;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import batchimage.Application;
 import batchimage.BatchImage;
 import batchimage.pinecone.PineconeClient;
+import batchimage.support.Cli;
 import batchimage.support.TestLibrary;
 import batchimage.support.TestPostgres;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -51,8 +49,6 @@ class DeadLetterReplayTest {
     private record Answer(int status, JsonNode body) {
     }
 
-    private record Run(int exit, String out, String err) {
-    }
 
     @BeforeAll
     void importMalformedFiles(@TempDir Path folder) throws Exception {
@@ -82,12 +78,6 @@ class DeadLetterReplayTest {
         return new Answer(res.statusCode(), json.readTree(res.body()));
     }
 
-    private Run cli(Map<String, String> env, String... args) {
-        var out = new StringWriter();
-        var err = new StringWriter();
-        int exit = Application.execute(new PrintWriter(out, true), new PrintWriter(err, true), env, args);
-        return new Run(exit, out.toString(), err.toString());
-    }
 
     /** The ingest dead letter of the mixed file's BAD sub-theme at this position. */
     private long rejected(int position) {
@@ -250,25 +240,25 @@ class DeadLetterReplayTest {
     @Test
     void theCommandLineReplaysThroughTheServiceAndInItsOwnProcess() throws Exception {
         long noId = rejected(0);
-        Run same = cli(Map.of(), "dead-letters", "--replay", String.valueOf(noId), "--url", base);
+        Cli.Run same = Cli.run(Map.of(), "dead-letters", "--replay", String.valueOf(noId), "--url", base);
         assertThat(same.exit()).as(same.err()).isEqualTo(1);
         assertThat(same.out()).contains("#" + noId, "still open", "task_id");
 
         String id = "5a0c6d7e-1f2b-4c3d-8e9f-0a1b2c3d4e50";
-        Run fixed = cli(Map.of(), "dead-letters", "--replay", String.valueOf(noId), "--record", json.writeValueAsString(corrected(noId, id)), "--url", base);
+        Cli.Run fixed = Cli.run(Map.of(), "dead-letters", "--replay", String.valueOf(noId), "--record", json.writeValueAsString(corrected(noId, id)), "--url", base);
         assertThat(fixed.exit()).as(fixed.err() + fixed.out()).isZero();
         assertThat(fixed.out()).contains("#" + noId, id, "inserted");
         assertThat(TestLibrary.count(db, "SELECT count(*) FROM image_library WHERE id = '" + id + "' AND sub_theme = 'BAD'")).isEqualTo(1);
 
-        Run usage = cli(Map.of(), "dead-letters", "--replay", "abc", "--url", base);
+        Cli.Run usage = Cli.run(Map.of(), "dead-letters", "--replay", "abc", "--url", base);
         assertThat(usage.exit()).isEqualTo(2);
         assertThat(usage.err()).contains("--replay");
-        Run twoActions = cli(Map.of(), "dead-letters", "--replay", "1", "--dismiss", "2", "--url", base);
+        Cli.Run twoActions = Cli.run(Map.of(), "dead-letters", "--replay", "1", "--dismiss", "2", "--url", base);
         assertThat(twoActions.exit()).isEqualTo(2);
-        Run badRecord = cli(Map.of(), "dead-letters", "--replay", "1", "--record", "[1]", "--url", base);
+        Cli.Run badRecord = Cli.run(Map.of(), "dead-letters", "--replay", "1", "--record", "[1]", "--url", base);
         assertThat(badRecord.exit()).isEqualTo(2);
         assertThat(badRecord.err()).contains("--record");
-        Run missing = cli(Map.of(), "dead-letters", "--dismiss", "987654", "--url", base);
+        Cli.Run missing = Cli.run(Map.of(), "dead-letters", "--dismiss", "987654", "--url", base);
         assertThat(missing.exit()).isEqualTo(1);
         assertThat(missing.err()).contains("404", "987654");
 
@@ -278,7 +268,7 @@ class DeadLetterReplayTest {
         String other = "6b1d7e8f-2a3c-4d5e-9f0a-1b2c3d4e5f61";
         Path recordFile = data.resolve("corrected.json");
         Files.writeString(recordFile, json.writeValueAsString(corrected(number, other)), StandardCharsets.UTF_8);
-        Run local = cli(Map.of("DATABASE_URL", db), "dead-letters", "--replay", String.valueOf(number), "--record", "@" + recordFile,
+        Cli.Run local = Cli.run(Map.of("DATABASE_URL", db), "dead-letters", "--replay", String.valueOf(number), "--record", "@" + recordFile,
                 "--json", "--data", data.toString(), "--url", nobody);
         assertThat(local.exit()).as(local.err()).isZero();
         assertThat(local.err()).contains("no service answers at " + nobody);
@@ -290,7 +280,7 @@ class DeadLetterReplayTest {
         await().atMost(Duration.ofMinutes(1)).until(() -> "indexed".equals(TestLibrary.text(db, "SELECT index_state FROM image_library WHERE id = '" + other + "'")));
 
         long sync = TestLibrary.count(db, "INSERT INTO dead_letter (stage, reason, raw) VALUES ('sync', 'gone', '{\"route\": \"sync\"}') RETURNING id");
-        Run dismissed = cli(Map.of("DATABASE_URL", db), "dead-letters", "--dismiss", String.valueOf(sync), "--note", "seen to by hand",
+        Cli.Run dismissed = Cli.run(Map.of("DATABASE_URL", db), "dead-letters", "--dismiss", String.valueOf(sync), "--note", "seen to by hand",
                 "--data", data.toString(), "--url", nobody);
         assertThat(dismissed.exit()).as(dismissed.err()).isZero();
         assertThat(dismissed.out()).contains("#" + sync, "dismissed: seen to by hand");
@@ -304,7 +294,7 @@ class DeadLetterReplayTest {
         long letter = TestLibrary.count(db, "INSERT INTO dead_letter (stage, reason, raw) VALUES ('enrich', 'ComfyUI did not answer',"
                 + " '{\"route\": \"enrich\", \"body\": \"enrich batch of records [" + id + "]\"}') RETURNING id");
 
-        Run all = cli(Map.of(), "dead-letters", "--replay-all", "--stage", "enrich", "--url", base);
+        Cli.Run all = Cli.run(Map.of(), "dead-letters", "--replay-all", "--stage", "enrich", "--url", base);
         assertThat(all.exit()).as(all.err() + all.out()).isZero();
         assertThat(all.out()).contains("1 open dead letters: 1 replayed, 0 still open, 0 cannot be replayed");
         assertThat(column(letter, "state")).isEqualTo("replayed");
@@ -312,7 +302,7 @@ class DeadLetterReplayTest {
         // examined again: the enrich route may already have looked at it, but it is no longer given up
         assertThat(TestLibrary.text(db, "SELECT coalesce(enrich_state, 'to examine') FROM image_library WHERE id = '" + id + "'")).isNotEqualTo("gave_up");
 
-        Run none = cli(Map.of(), "dead-letters", "--replay-all", "--stage", "enrich", "--json", "--url", base);
+        Cli.Run none = Cli.run(Map.of(), "dead-letters", "--replay-all", "--stage", "enrich", "--json", "--url", base);
         assertThat(none.exit()).isZero();
         assertThat(json.readTree(none.out()).path("considered").asInt()).isZero();
     }

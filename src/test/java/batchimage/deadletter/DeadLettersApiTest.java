@@ -2,14 +2,12 @@ package batchimage.deadletter;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import batchimage.Application;
 import batchimage.BatchImage;
+import batchimage.support.Cli;
 import batchimage.support.TestLibrary;
 import batchimage.support.TestPostgres;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -41,8 +39,6 @@ class DeadLettersApiTest {
     private BatchImage app;
     private String base;
 
-    private record Run(int exit, String out, String err) {
-    }
 
     @BeforeAll
     void importMalformedFiles(@TempDir Path folder) throws Exception {
@@ -67,12 +63,6 @@ class DeadLettersApiTest {
         return json.readTree(res.body());
     }
 
-    private Run cli(Map<String, String> env, String... args) {
-        var out = new StringWriter();
-        var err = new StringWriter();
-        int exit = Application.execute(new PrintWriter(out, true), new PrintWriter(err, true), env, args);
-        return new Run(exit, out.toString(), err.toString());
-    }
 
     @Test
     void listsEveryDeadLetterNewestFirstByStageAndFile() throws Exception {
@@ -124,16 +114,16 @@ class DeadLettersApiTest {
     @Test
     void theCommandLineListsThemThroughTheServiceAndInItsOwnProcess() throws Exception {
         long all = TestLibrary.count(db, "SELECT count(*) FROM dead_letter");
-        Run human = cli(Map.of(), "dead-letters", "--url", base);
+        Cli.Run human = Cli.run(Map.of(), "dead-letters", "--url", base);
         assertThat(human.exit()).as(human.err()).isZero();
         assertThat(human.out()).contains(MIXED, "field task_id", all + " of " + all + " dead letters");
 
-        Run bad = cli(Map.of(), "dead-letters", "--limit", "5000", "--url", base);
+        Cli.Run bad = Cli.run(Map.of(), "dead-letters", "--limit", "5000", "--url", base);
         assertThat(bad.exit()).isEqualTo(2);
         assertThat(bad.err()).contains("--limit");
 
         String nobody = "http://127.0.0.1:" + TestLibrary.freePort();
-        Run local = cli(Map.of("DATABASE_URL", db), "dead-letters", "--stage", "ingest-file", "--json", "--data", data.toString(), "--url", nobody);
+        Cli.Run local = Cli.run(Map.of("DATABASE_URL", db), "dead-letters", "--stage", "ingest-file", "--json", "--data", data.toString(), "--url", nobody);
         assertThat(local.exit()).as(local.err()).isZero();
         assertThat(local.err()).contains("no service answers at " + nobody);
         JsonNode a = json.readTree(local.out());

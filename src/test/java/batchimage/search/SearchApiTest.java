@@ -3,17 +3,15 @@ package batchimage.search;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import batchimage.Application;
 import batchimage.BatchImage;
 import batchimage.index.IndexTexts;
 import batchimage.pinecone.FilterParser;
+import batchimage.support.Cli;
 import batchimage.support.TestLibrary;
 import batchimage.support.TestPostgres;
 import batchimage.web.ApiAccess;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -495,15 +493,7 @@ class SearchApiTest {
 
     // ---- the command line
 
-    private record Run(int exit, String out, String err) {
-    }
 
-    private Run cli(Map<String, String> env, String... args) {
-        var out = new StringWriter();
-        var err = new StringWriter();
-        int exit = Application.execute(new PrintWriter(out, true), new PrintWriter(err, true), env, args);
-        return new Run(exit, out.toString(), err.toString());
-    }
 
     @Test
     void theCommandLineSearchesInItsOwnProcessWhenNoServiceAnswers() throws Exception {
@@ -519,14 +509,14 @@ class SearchApiTest {
         }
         assertThat(k).isNotNull();
         String nobody = "http://127.0.0.1:" + TestLibrary.freePort();
-        Run json = cli(Map.of("DATABASE_URL", db), "search", k.query(), "--json", "--data", data.toString(), "--url", nobody);
+        Cli.Run json = Cli.run(Map.of("DATABASE_URL", db), "search", k.query(), "--json", "--data", data.toString(), "--url", nobody);
         assertThat(json.exit()).as(json.err()).isZero();
         assertThat(json.err()).contains("no service answers at " + nobody);
         JsonNode answer = this.json.readTree(json.out());
         assertThat(ids(answer)).contains(k.relevant()).isEqualTo(viaService);
         assertThat(answer.get("namespace").asText()).isEqualTo("both");
 
-        Run table = cli(Map.of("DATABASE_URL", db), "search", "--filter", "{\"sub_theme\": \"ANIMAL\"}", "--top-k", "3",
+        Cli.Run table = Cli.run(Map.of("DATABASE_URL", db), "search", "--filter", "{\"sub_theme\": \"ANIMAL\"}", "--top-k", "3",
                 "--data", data.toString(), "--url", nobody);
         assertThat(table.exit()).as(table.err()).isZero();
         List<String> lines = table.out().lines().toList();
@@ -538,7 +528,7 @@ class SearchApiTest {
         assertThat(lines.get(4)).contains("3 hits");
 
         // a data folder without a library says so
-        Run empty = cli(Map.of(), "search", "cat", "--data", data.resolve("nothing").toString(), "--url", nobody);
+        Cli.Run empty = Cli.run(Map.of(), "search", "cat", "--data", data.resolve("nothing").toString(), "--url", nobody);
         assertThat(empty.exit()).isEqualTo(1);
         assertThat(empty.err()).contains("no library in");
     }
@@ -546,7 +536,7 @@ class SearchApiTest {
     @Test
     void theCommandLineAsksTheRunningServiceWithTheKeyFromTheEnvironment() throws Exception {
         Known k = knownAnswers(3).get(2);
-        Run run = cli(Map.of("BATCH_IMAGE_API_KEY", KEY), "search", k.query(), "--namespace", "description", "--top-k", "20",
+        Cli.Run run = Cli.run(Map.of("BATCH_IMAGE_API_KEY", KEY), "search", k.query(), "--namespace", "description", "--top-k", "20",
                 "--json", "--url", base, "--data", data.resolve("unused").toString());
         assertThat(run.exit()).as(run.err()).isZero();
         assertThat(run.err()).doesNotContain("no service answers");
@@ -556,11 +546,11 @@ class SearchApiTest {
         assertThat(ids(answer)).isEqualTo(ids(search(req("query", k.query(), "namespace", "description", "top_k", 20))));
         assertThat(Files.exists(data.resolve("unused"))).isFalse();
 
-        Run human = cli(Map.of("BATCH_IMAGE_API_KEY", KEY), "search", k.query(), "--url", base);
+        Cli.Run human = Cli.run(Map.of("BATCH_IMAGE_API_KEY", KEY), "search", k.query(), "--url", base);
         assertThat(human.exit()).as(human.err()).isZero();
         assertThat(human.out().lines().skip(1).limit(10)).allSatisfy(l -> assertThat(l).matches("\\s*\\d+\\s+0\\.\\d{4}\\s+(both|prompt|description)\\s+.*"));
 
-        Run noKey = cli(Map.of(), "search", k.query(), "--url", base);
+        Cli.Run noKey = Cli.run(Map.of(), "search", k.query(), "--url", base);
         assertThat(noKey.exit()).isEqualTo(1);
         assertThat(noKey.err()).contains("401", "BATCH_IMAGE_API_KEY");
     }
@@ -568,16 +558,16 @@ class SearchApiTest {
     @Test
     void theCommandLineRefusesBadArgumentsWithExitCode2NamingThePart() {
         String nobody = "http://127.0.0.1:" + TestLibrary.freePort();
-        Run filter = cli(Map.of(), "search", "cat", "--filter", "{\"theme\": {\"$regex\": \"c\"}}", "--url", nobody);
+        Cli.Run filter = Cli.run(Map.of(), "search", "cat", "--filter", "{\"theme\": {\"$regex\": \"c\"}}", "--url", nobody);
         assertThat(filter.exit()).isEqualTo(2);
         assertThat(filter.err()).contains("--filter", "filter.theme.$regex");
-        Run notJson = cli(Map.of(), "search", "cat", "--filter", "{theme", "--url", nobody);
+        Cli.Run notJson = Cli.run(Map.of(), "search", "cat", "--filter", "{theme", "--url", nobody);
         assertThat(notJson.exit()).isEqualTo(2);
         assertThat(notJson.err()).contains("--filter", "not JSON");
-        assertThat(cli(Map.of(), "search", "cat", "--namespace", "tags").exit()).isEqualTo(2);
-        assertThat(cli(Map.of(), "search", "cat", "--top-k", "0").exit()).isEqualTo(2);
-        assertThat(cli(Map.of(), "search", "cat", "--top-k", "many").exit()).isEqualTo(2);
-        Run nothing = cli(Map.of(), "search");
+        assertThat(Cli.run(Map.of(), "search", "cat", "--namespace", "tags").exit()).isEqualTo(2);
+        assertThat(Cli.run(Map.of(), "search", "cat", "--top-k", "0").exit()).isEqualTo(2);
+        assertThat(Cli.run(Map.of(), "search", "cat", "--top-k", "many").exit()).isEqualTo(2);
+        Cli.Run nothing = Cli.run(Map.of(), "search");
         assertThat(nothing.exit()).isEqualTo(2);
         assertThat(nothing.err()).contains("query", "filter");
     }

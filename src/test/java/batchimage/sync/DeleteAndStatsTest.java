@@ -4,14 +4,12 @@ import static batchimage.support.Prometheus.sample;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import batchimage.Application;
 import batchimage.BatchImage;
+import batchimage.support.Cli;
 import batchimage.support.TestLibrary;
 import batchimage.support.TestPostgres;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -69,8 +67,6 @@ class DeleteAndStatsTest {
     private record Answer(int status, JsonNode body) {
     }
 
-    private record Run(int exit, String out, String err) {
-    }
 
     @BeforeAll
     void importAndIndexTheLibrary(@TempDir Path folder) throws Exception {
@@ -193,12 +189,6 @@ class DeleteAndStatsTest {
     /** Ids purged so far (no longer in PostgreSQL at all). */
     private final Set<String> purged = new HashSet<>();
 
-    private Run cli(Map<String, String> env, String... args) {
-        var out = new StringWriter();
-        var err = new StringWriter();
-        int exit = Application.execute(new PrintWriter(out, true), new PrintWriter(err, true), env, args);
-        return new Run(exit, out.toString(), err.toString());
-    }
 
     // ---- tests
 
@@ -462,26 +452,26 @@ class DeleteAndStatsTest {
     void theCommandLineDeletesAndShowsStatsThroughTheService() throws Exception {
         Set<String> food = expected(r -> r.subTheme().equals("FOOD"));
         food.removeAll(sqlIds("status <> 'active'"));
-        Run dry = cli(Map.of(), "delete", "--filter", "{\"sub_theme\": \"FOOD\"}", "--dry-run", "--url", base, "--data", data.resolve("unused").toString());
+        Cli.Run dry = Cli.run(Map.of(), "delete", "--filter", "{\"sub_theme\": \"FOOD\"}", "--dry-run", "--url", base, "--data", data.resolve("unused").toString());
         assertThat(dry.exit()).as(dry.err()).isZero();
         assertThat(dry.err()).doesNotContain("no service answers");
         assertThat(dry.out()).startsWith("dry run: " + food.size() + " records matched");
-        Run run = cli(Map.of(), "delete", "--filter", "{\"sub_theme\": \"FOOD\"}", "--json", "--url", base);
+        Cli.Run run = Cli.run(Map.of(), "delete", "--filter", "{\"sub_theme\": \"FOOD\"}", "--json", "--url", base);
         assertThat(run.exit()).as(run.err()).isZero();
         JsonNode a = json.readTree(run.out());
         assertThat(a.path("deleted").asLong()).isEqualTo(food.size());
         assertThat(sqlIds("status = 'deleted'")).containsAll(food);
         assertPostgresAndIndexAgree();
 
-        Run bad = cli(Map.of(), "delete", "--filter", "{\"subtheme\": \"FOOD\"}", "--url", base);
+        Cli.Run bad = Cli.run(Map.of(), "delete", "--filter", "{\"subtheme\": \"FOOD\"}", "--url", base);
         assertThat(bad.exit()).isEqualTo(2);
         assertThat(bad.err()).contains("--filter", "filter.subtheme");
 
-        Run stats = cli(Map.of(), "stats", "--url", base);
+        Cli.Run stats = Cli.run(Map.of(), "stats", "--url", base);
         assertThat(stats.exit()).as(stats.err()).isZero();
         assertThat(stats.out().lines().findFirst().orElse("")).startsWith("in sync");
         assertThat(stats.out()).contains("PERSON", "prompt", "description", "batch_image_data_media_final.json", "enrichment: ");
-        Run statsJson = cli(Map.of(), "stats", "--json", "--url", base);
+        Cli.Run statsJson = Cli.run(Map.of(), "stats", "--json", "--url", base);
         assertThat(json.readTree(statsJson.out()).path("records").path("active").asLong())
                 .isEqualTo(TestLibrary.count(db, "SELECT count(*) FROM image_library WHERE status = 'active'"));
     }
@@ -494,12 +484,12 @@ class DeleteAndStatsTest {
         String nobody = "http://127.0.0.1:" + TestLibrary.freePort();
         Map<String, String> env = Map.of("DATABASE_URL", db);
         Set<String> electronic = expected(r -> r.subTheme().equals("ELECTRONIC"));
-        Run run = cli(env, "delete", "--filter", "{\"sub_theme\": \"ELECTRONIC\"}", "--json", "--data", data.toString(), "--url", nobody);
+        Cli.Run run = Cli.run(env, "delete", "--filter", "{\"sub_theme\": \"ELECTRONIC\"}", "--json", "--data", data.toString(), "--url", nobody);
         assertThat(run.exit()).as(run.err()).isZero();
         assertThat(run.err()).contains("no service answers at " + nobody);
         assertThat(json.readTree(run.out()).path("deleted").asLong()).isEqualTo(electronic.size());
 
-        Run stats = cli(env, "stats", "--json", "--data", data.toString(), "--url", nobody);
+        Cli.Run stats = Cli.run(env, "stats", "--json", "--data", data.toString(), "--url", nobody);
         assertThat(stats.exit()).as(stats.err() + stats.out()).isZero();
         JsonNode s = json.readTree(stats.out());
         assertThat(s.path("sync").path("in_sync").asBoolean()).isTrue();

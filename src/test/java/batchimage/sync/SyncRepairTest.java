@@ -5,15 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import batchimage.Application;
 import batchimage.BatchImage;
 import batchimage.index.Indexer;
+import batchimage.support.Cli;
 import batchimage.support.TestLibrary;
 import batchimage.support.TestPostgres;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -67,8 +65,6 @@ class SyncRepairTest {
     private record Answer(int status, JsonNode body) {
     }
 
-    private record Run(int exit, String out, String err) {
-    }
 
     @BeforeAll
     void importAndIndexTheLibrary(@TempDir Path folder) throws Exception {
@@ -181,12 +177,6 @@ class SyncRepairTest {
         return app.context().getRegistry().lookupByNameAndType("indexer", Indexer.class);
     }
 
-    private Run cli(String... args) {
-        var out = new StringWriter();
-        var err = new StringWriter();
-        int exit = Application.execute(new PrintWriter(out, true), new PrintWriter(err, true), Map.of(), args);
-        return new Run(exit, out.toString(), err.toString());
-    }
 
     // ---- tests
 
@@ -351,16 +341,16 @@ class SyncRepairTest {
     void theCommandLineSyncsThroughTheServiceAndInItsOwnProcess() throws Exception {
         List<String> active = sqlIdList("status = 'active' AND description_fp IS NOT NULL");
         removeVectors("description", active.subList(0, 2));
-        Run r = cli("reindex", "--url", base, "--wait", "--data", data.toString());
+        Cli.Run r = Cli.run(Map.of(), "reindex", "--url", base, "--wait", "--data", data.toString());
         assertThat(r.exit()).as(r.err()).isZero();
         assertThat(r.out()).contains("description", "2 missing re-queued").contains("index: 76 active records indexed, 0 failed");
         assertPostgresAndIndexAgree();
 
-        Run j = cli("reindex", "--url", base, "--json", "--data", data.toString());
+        Cli.Run j = Cli.run(Map.of(), "reindex", "--url", base, "--json", "--data", data.toString());
         assertThat(j.exit()).as(j.err()).isZero();
         assertThat(json.readTree(j.out()).path("drift").path("prompt").path("listed").asLong()).isEqualTo(76);
 
-        Run bad = cli("reindex", "--url", base, "--data", data.toString(), "--bogus");
+        Cli.Run bad = Cli.run(Map.of(), "reindex", "--url", base, "--data", data.toString(), "--bogus");
         assertThat(bad.exit()).isEqualTo(2);
 
         // no service: the command syncs and indexes in its own process, against the data folder
@@ -368,19 +358,14 @@ class SyncRepairTest {
         app = null;
         var env = new HashMap<String, String>();
         env.put("DATABASE_URL", db);
-        var out = new StringWriter();
-        var err = new StringWriter();
         try (var local = BatchImage.create(TestLibrary.settings(TestLibrary.PROJECT, data, db, Map.of()), BatchImage.Mode.ADMIN).start()) {
-            var ids = new ArrayList<>(active.subList(5, 9));
-            var body = json.createObjectNode().put("namespace", "prompt");
-            ids.forEach(body.putArray("ids")::add);
-            local.context().getRegistry().lookupByNameAndType("pineconeClient", batchimage.pinecone.PineconeClient.class).delete("prompt", ids);
+            local.context().getRegistry().lookupByNameAndType("pineconeClient", batchimage.pinecone.PineconeClient.class)
+                    .delete("prompt", new ArrayList<>(active.subList(5, 9)));
         }
-        int exit = Application.execute(new PrintWriter(out, true), new PrintWriter(err, true), env,
-                "reindex", "--url", "http://127.0.0.1:" + TestLibrary.freePort(), "--data", data.toString());
-        assertThat(exit).as(err.toString()).isZero();
-        assertThat(err.toString()).contains("working on " + data + " in this process");
-        assertThat(out.toString()).contains("4 missing re-queued").contains("index: 76 active records indexed, 0 failed");
+        Cli.Run own = Cli.run(env, "reindex", "--url", "http://127.0.0.1:" + TestLibrary.freePort(), "--data", data.toString());
+        assertThat(own.exit()).as(own.err()).isZero();
+        assertThat(own.err()).contains("working on " + data + " in this process");
+        assertThat(own.out()).contains("4 missing re-queued").contains("index: 76 active records indexed, 0 failed");
         start(Map.of());
         assertPostgresAndIndexAgree();
     }
@@ -397,7 +382,7 @@ class SyncRepairTest {
         JsonNode d = post("/api/reindex", "{}").body().path("drift").path("prompt");
         assertThat(d.path("missing_requeued").asLong()).isZero();
         assertThat(d.path("too_recent").asLong()).isEqualTo(2);
-        assertThat(cli("reindex", "--url", base, "--data", data.toString()).out()).contains("2 missing but indexed too recently to judge");
+        assertThat(Cli.run(Map.of(), "reindex", "--url", base, "--data", data.toString()).out()).contains("2 missing but indexed too recently to judge");
 
         app.close();
         start(Map.of());
