@@ -87,12 +87,22 @@ public class BatchImageBeans implements CamelConfiguration {
     @BindToRegistry("namespaces")
     public synchronized batchimage.index.Namespaces namespaces() {
         if (namespaces == null) {
-            namespaces = new batchimage.index.Namespaces(new batchimage.index.ModelRecord(dataSource));
+            namespaces = new batchimage.index.Namespaces(modelRecord());
         }
         return namespaces;
     }
 
     private batchimage.index.Namespaces namespaces;
+
+    /** The model of the library's vectors and the generations of the namespaces (index_model). */
+    private synchronized batchimage.index.ModelRecord modelRecord() {
+        if (modelRecord == null) {
+            modelRecord = new batchimage.index.ModelRecord(dataSource);
+        }
+        return modelRecord;
+    }
+
+    private batchimage.index.ModelRecord modelRecord;
 
     /** A client for the model the live vectors were made with when it is not this process's (search embeds queries with it); one per model. */
     private synchronized EmbeddingsClient embeddingsFor(CamelContext camel, String model, int dimensions) {
@@ -114,7 +124,7 @@ public class BatchImageBeans implements CamelConfiguration {
             // with no Pinecone settings the vectors go to the app's own index in <data>/index
             boolean local = settings.get("pinecone.host").isBlank() && settings.get("pinecone.api-key").isBlank();
             dimensionCheck = new DimensionCheck(pineconeClient(camel), embeddingsClient(camel), local ? settings.dataDir().resolve("index") : null,
-                    new batchimage.index.ModelRecord(dataSource));
+                    modelRecord());
         }
         return dimensionCheck;
     }
@@ -152,7 +162,7 @@ public class BatchImageBeans implements CamelConfiguration {
     @BindToRegistry("fullReindex")
     public batchimage.sync.FullReindex fullReindex(CamelContext camel) {
         return new batchimage.sync.FullReindex(pineconeClient(camel), embeddingsClient(camel), dimensionCheck(camel),
-                new batchimage.index.ModelRecord(dataSource), namespaces());
+                modelRecord(), namespaces());
     }
 
     @BindToRegistry("deleter")

@@ -125,6 +125,11 @@ public final class FullReindex {
      */
     public void finishIfDone() {
         try {
+            // the index route asks every round: the record as last read (at most a second old) says whether one is under way
+            ModelRecord.Model seen = namespaces.state();
+            if (seen == null || seen.fullStartedAt() == null || seen.fullFinishedAt() != null) {
+                return;
+            }
             ModelRecord.Model before = models.finishIfDone();
             if (before == null) {
                 return;

@@ -27,6 +27,7 @@ public final class LibraryStats {
     static final int LAST_IMPORTS = 10;
     /** How many syncs are shown. */
     static final int LAST_SYNCS = 5;
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 
     private final DataSource dataSource;
     private final PineconeClient index;
@@ -97,7 +98,13 @@ public final class LibraryStats {
             if (enricher != null) {
                 out.put("enrichment", enricher.stats());
             }
-            var syncs = Synchronizer.lastRuns(c, LAST_SYNCS);
+            // the last runs that did something (skipped ticks left out), newest first
+            var syncs = rows(c, """
+                    SELECT id, started_by, mode, instance, started_at::text AS started_at, seconds, outcome, drift::text AS drift, error
+                    FROM sync_run WHERE outcome <> 'skipped' ORDER BY id DESC LIMIT %d""".formatted(LAST_SYNCS));
+            for (var run : syncs) {
+                run.put("drift", run.get("drift") == null ? null : JSON.readValue((String) run.get("drift"), Map.class));
+            }
             out.put("last_sync", syncs.isEmpty() ? null : syncs.get(0));
             out.put("syncs", syncs);
             recorded = ModelRecord.read(c);
@@ -111,7 +118,7 @@ public final class LibraryStats {
             m.put("notice", model == null ? null : ModelRecord.sameSizeNotice(recorded, model, dimensions));
             out.put("model", m);
             out.put("full_reindex", FullReindex.progress(c, recorded));
-        } catch (SQLException e) {
+        } catch (SQLException | com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IllegalStateException("cannot read the library's figures from PostgreSQL: " + e.getMessage(), e);
         }
         String indexProblem = null;

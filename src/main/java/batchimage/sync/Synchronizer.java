@@ -500,37 +500,6 @@ public final class Synchronizer {
         return s.toString();
     }
 
-    /** The last runs that did something (not skipped), newest first, for stats. */
-    public static List<Map<String, Object>> lastRuns(Connection c, int limit) throws SQLException {
-        var out = new ArrayList<Map<String, Object>>();
-        try (PreparedStatement ps = c.prepareStatement("""
-                SELECT id, started_by, mode, instance, started_at::text, seconds, outcome, drift::text, error FROM sync_run
-                WHERE outcome <> 'skipped' ORDER BY id DESC LIMIT ?""")) {
-            ps.setInt(1, limit);
-            try (ResultSet rs = ps.executeQuery()) {
-                var json = new ObjectMapper();
-                while (rs.next()) {
-                    var r = new LinkedHashMap<String, Object>();
-                    r.put("id", rs.getLong(1));
-                    r.put("started_by", rs.getString(2));
-                    r.put("mode", rs.getString(3));
-                    r.put("instance", rs.getString(4));
-                    r.put("started_at", rs.getString(5));
-                    r.put("seconds", rs.getObject(6));
-                    r.put("outcome", rs.getString(7));
-                    try {
-                        r.put("drift", rs.getString(8) == null ? null : json.readValue(rs.getString(8), Map.class));
-                    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-                        r.put("drift", null);
-                    }
-                    r.put("error", rs.getString(9));
-                    out.add(r);
-                }
-            }
-        }
-        return out;
-    }
-
     /** Refused: a run asked for on demand found another under way for longer than it may wait (409). */
     public static final class SyncBusyException extends RuntimeException {
         public SyncBusyException(String message) {
