@@ -207,7 +207,8 @@ public class BatchImageBeans implements CamelConfiguration {
         if (enricher == null) {
             String url = settings.get("comfyui.url");
             var comfy = url.isBlank() ? null
-                    : new batchimage.enrich.ComfyClient(url, settings.get("comfyui.tagger-node"), settings.getInt("comfyui.timeout-ms"));
+                    : new batchimage.enrich.ComfyClient(url, settings.get("comfyui.tagger-node"), settings.getInt("comfyui.timeout-ms"),
+                            requestMetrics);
             String out = settings.get("comfyui.output-dir");
             enricher = new batchimage.enrich.Enricher(dataSource, mediaFolders, comfy, out.isBlank() ? null : Path.of(out).toAbsolutePath().normalize(),
                     settings.getBoolean("comfyui.fetch-images"),

@@ -125,6 +125,11 @@ final class StatsCommand extends AdminCommand {
         if (d.path("failed_requeued").asLong() > 0) {
             s.append(String.format("  %,d failed records re-queued%n", d.path("failed_requeued").asLong()));
         }
+        if (!d.path("stale_namespaces_removed").isEmpty()) {
+            var names = new java.util.ArrayList<String>();
+            d.path("stale_namespaces_removed").forEach(n -> names.add(n.asText()));
+            s.append("  namespaces of old generations emptied: ").append(String.join(", ", names)).append('\n');
+        }
         return s.toString();
     }
 }

@@ -1,5 +1,6 @@
 package batchimage.enrich;
 
+import batchimage.http.RetryingHttp;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -14,7 +15,11 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 
-/** Asks ComfyUI ({@code comfyui.url}) for a task's history: {@code GET /history/{prompt_id}}. */
+/**
+ * Asks ComfyUI ({@code comfyui.url}) for a task's history: {@code GET /history/{prompt_id}}. It does not retry a
+ * request: the enrich route tries the task again later. Each request is told to the listener (client {@code comfyui},
+ * operation history or view) as the other clients' attempts are.
+ */
 public final class ComfyClient {
 
     /** ComfyUI cannot be asked now (down, timing out, answering 5xx or garbage): the task is tried again later. */
@@ -30,8 +35,14 @@ public final class ComfyClient {
     private final String taggerNode;
     private final Duration timeout;
     private final HttpClient http;
+    private final RetryingHttp.Listener listener;
 
     public ComfyClient(String url, String taggerNode, int timeoutMs) {
+        this(url, taggerNode, timeoutMs, RetryingHttp.Listener.NONE);
+    }
+
+    public ComfyClient(String url, String taggerNode, int timeoutMs, RetryingHttp.Listener listener) {
+        this.listener = listener;
         this.base = url.strip().replaceAll("/+$", "");
         this.taggerNode = taggerNode == null ? "" : taggerNode.strip();
         this.timeout = Duration.ofMillis(timeoutMs);
@@ -54,7 +65,7 @@ public final class ComfyClient {
         Path partial = target.resolveSibling("." + target.getFileName() + ".part");
         try {
             Files.createDirectories(target.getParent());
-            HttpResponse<Path> res = http.send(request, HttpResponse.BodyHandlers.ofFile(partial));
+            HttpResponse<Path> res = send("view", request, HttpResponse.BodyHandlers.ofFile(partial));
             if (res.statusCode() != 200) {
                 throw new Unreachable("ComfyUI at " + base + " answered " + res.statusCode() + " to GET /view?" + query);
             }
@@ -67,6 +78,19 @@ public final class ComfyClient {
             } catch (IOException e) {
                 // a leftover .part file is overwritten by the next fetch
             }
+        }
+    }
+
+    /** One request, told to the listener with its status, or timeout / connection when no answer came. */
+    private <T> HttpResponse<T> send(String operation, HttpRequest request, HttpResponse.BodyHandler<T> body) throws IOException, InterruptedException {
+        long start = System.nanoTime();
+        try {
+            HttpResponse<T> res = http.send(request, body);
+            listener.answered("comfyui", operation, String.valueOf(res.statusCode()), System.nanoTime() - start);
+            return res;
+        } catch (IOException e) {
+            listener.answered("comfyui", operation, RetryingHttp.noAnswer(e), System.nanoTime() - start);
+            throw e;
         }
     }
 
@@ -84,7 +108,7 @@ public final class ComfyClient {
                 .timeout(timeout).header("Accept", "application/json").GET().build();
         HttpResponse<byte[]> res;
         try {
-            res = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+            res = send("history", request, HttpResponse.BodyHandlers.ofByteArray());
         } catch (IOException e) {
             throw new Unreachable("ComfyUI at " + base + " cannot be reached: " + describe(e));
         }

@@ -235,7 +235,7 @@ public final class RetryingHttp implements AutoCloseable {
     }
 
     /** timeout or connection: what kept an answer from coming. */
-    static String noAnswer(Throwable failure) {
+    public static String noAnswer(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause()) {
             String m = String.valueOf(t.getMessage()).toLowerCase(java.util.Locale.ROOT);
             if (t instanceof java.io.InterruptedIOException || t instanceof java.net.http.HttpTimeoutException

@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Request metrics at {@code /observe/metrics}: the HTTP calls the clients make (embeddings, vector index) by
+ * Request metrics at {@code /observe/metrics}: the HTTP calls the clients make (embeddings, vector index, ComfyUI) by
  * client, operation and status, their retries by client and reason, and the REST API's requests by route,
  * method and status. The clients are built before the service knows its metrics registry: until
  * {@link #bindTo} they are told to nobody. One tag set per name (Prometheus refuses a name with two).
@@ -38,7 +38,7 @@ public final class RequestMetrics implements RetryingHttp.Listener {
     public void answered(String client, String operation, String status, long nanos) {
         MeterRegistry r = registry;
         if (r != null) {
-            timer(HTTP_CLIENT, "HTTP calls of the embeddings and vector index clients, one per attempt")
+            timer(HTTP_CLIENT, "HTTP calls of the embeddings, vector index and ComfyUI clients, one per attempt")
                     .tags("client", client, "operation", operation, "status", status).register(r).record(nanos, TimeUnit.NANOSECONDS);
         }
     }

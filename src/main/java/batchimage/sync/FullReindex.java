@@ -142,7 +142,12 @@ public final class FullReindex {
             LOG.info("full reindex done: search now answers from generation {}, embedded with {}; the vectors of generation {} ({}) are removed",
                     before.building(), before.buildingModel(), before.generation(), before.model());
             for (String ns : IndexBatch.NAMESPACES) {
-                index.deleteAll(Namespaces.name(ns, before.generation()));
+                try {
+                    index.deleteAll(Namespaces.name(ns, before.generation()));
+                } catch (RuntimeException e) {
+                    LOG.warn("cannot remove the vectors of generation {} from {} now ({}); the next sync empties it",
+                            before.generation(), Namespaces.name(ns, before.generation()), e.getMessage());
+                }
             }
         } catch (RuntimeException e) {
             LOG.warn("cannot end the full reindex yet: {}", e.getMessage());

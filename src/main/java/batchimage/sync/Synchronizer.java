@@ -1,6 +1,7 @@
 package batchimage.sync;
 
 import batchimage.index.IndexBatch;
+import batchimage.index.ModelRecord;
 import batchimage.index.Namespaces;
 import batchimage.pinecone.PineconeClient;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -17,6 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.regex.Pattern;
 import javax.sql.DataSource;
 import org.apache.camel.Exchange;
 import org.slf4j.Logger;
@@ -87,6 +89,7 @@ public final class Synchronizer {
                 drift.put(ns, n);
             }
             drift.put("failed_requeued", 0L);
+            drift.put("stale_namespaces_removed", new ArrayList<String>());
         }
 
         @SuppressWarnings("unchecked")
@@ -273,6 +276,36 @@ public final class Synchronizer {
                 }
                 forget(run.lock, ns, ids);
                 run.add(ns, "inactive_removed", ids.size());
+            }
+        }
+        return run;
+    }
+
+    /** prompt, description, prompt-g3...: the index's names of the two namespaces in any generation. */
+    private static final Pattern GENERATION = Pattern.compile("(prompt|description)(?:-g([1-9][0-9]*))?");
+
+    /**
+     * Empties the namespaces of generations neither live nor being built: what a full reindex could not remove
+     * when it switched (the index did not answer). Names of other shapes are not this app's and are left alone.
+     * Under the run's lock no full reindex starts; one that ends meanwhile only makes the old live one stale.
+     */
+    @SuppressWarnings("unchecked")
+    public Run removeStaleGenerations(Run run) throws SQLException {
+        var m = ModelRecord.read(run.lock);
+        int live = m == null ? 0 : m.generation();
+        Integer building = m == null ? null : m.building();
+        var removed = (List<String>) run.drift.get("stale_namespaces_removed");
+        for (var e : index.stats().namespaces().entrySet()) {
+            var name = GENERATION.matcher(e.getKey());
+            if (!name.matches() || e.getValue() == 0) {
+                continue;
+            }
+            int generation = name.group(2) == null ? 0 : Integer.parseInt(name.group(2));
+            if (generation != live && (building == null || generation != building)) {
+                LOG.info("sync #{}: namespace {} holds {} vectors of generation {}, which is neither live ({}) nor being built; emptied",
+                        run.id, e.getKey(), e.getValue(), generation, live);
+                index.deleteAll(e.getKey());
+                removed.add(e.getKey());
             }
         }
         return run;
@@ -494,6 +527,9 @@ public final class Synchronizer {
                     .append(" of inactive records removed; ");
         }
         s.append(drift.get("failed_requeued")).append(" failed records re-queued");
+        if (drift.get("stale_namespaces_removed") instanceof List<?> stale && !stale.isEmpty()) {
+            s.append("; namespaces of old generations emptied: ").append(stale.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(", ")));
+        }
         if (drift.get("after") instanceof Map<?, ?> after) {
             s.append("; now ").append(after.get("pending")).append(" pending, ").append(after.get("failed")).append(" failed");
         }

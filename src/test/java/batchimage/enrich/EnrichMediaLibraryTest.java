@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import batchimage.Application;
 import batchimage.BatchImage;
+import batchimage.support.Prometheus;
 import batchimage.support.StubHttpServer;
 import batchimage.support.TestLibrary;
 import batchimage.support.TestPostgres;
@@ -268,6 +269,17 @@ class EnrichMediaLibraryTest {
         // the vector's metadata has the path enrich gave it
         hits.path("matches").forEach(m -> assertThat(m.path("metadata").path("file_path").asText())
                 .isEqualTo(column(m.path("id").asText(), "file_path")));
+    }
+
+    @Test
+    void everyRequestToComfyUiIsInTheRequestMetrics() {
+        String label = "client=\"comfyui\",operation=\"history\",status=\"200\"";
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200)).untilAsserted(() -> {
+            long asked = comfy.seen().stream().filter(s -> s.path().startsWith("/history/")).count();
+            assertThat(asked).isPositive();
+            var res = http.send(HttpRequest.newBuilder(URI.create(base + "/observe/metrics")).GET().build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(Prometheus.sample(res.body(), "batch_image_http_client_requests_seconds_count", label)).isEqualTo((double) asked);
+        });
     }
 
     @Test

@@ -404,4 +404,28 @@ class SyncRepairTest {
         assertThat(a.body().path("error").asText()).contains("'changed'", "'full'", "everything");
         assertThat(post("/api/reindex", "[1]").status()).isEqualTo(400);
     }
+
+    @Test
+    @Order(8)
+    void namespacesOfAnOldGenerationAreEmptiedAndOthersLeftAlone() throws Exception {
+        // what a full reindex could not remove when it switched (generation 0 is live here), and a namespace not the app's
+        addVectors("prompt-g3", List.of("left-1", "left-2"));
+        addVectors("description-g3", List.of("left-3"));
+        addVectors("prompts-of-another-app", List.of("theirs"));
+        long promptVectors = listed("prompt").size();
+
+        Answer a = post("/api/reindex", "{\"mode\": \"changed\"}");
+        assertThat(a.status()).as("%s", a.body()).isEqualTo(200);
+        assertThat(a.body().path("drift").path("stale_namespaces_removed")).extracting(JsonNode::asText)
+                .containsExactlyInAnyOrder("prompt-g3", "description-g3");
+        assertThat(listed("prompt-g3")).isEmpty();
+        assertThat(listed("description-g3")).isEmpty();
+        assertThat(listed("prompts-of-another-app")).containsExactly("theirs");
+        assertThat(listed("prompt")).hasSize((int) promptVectors);
+
+        String text = Cli.run(Map.of(), "stats", "--url", base).out();
+        assertThat(text).contains("namespaces of old generations emptied: ");
+        // the next run finds nothing more to empty
+        assertThat(post("/api/reindex", "{\"mode\": \"changed\"}").body().path("drift").path("stale_namespaces_removed")).isEmpty();
+    }
 }
