@@ -12,6 +12,7 @@ import batchimage.embed.LocalModels;
 import batchimage.ingest.ImportResult;
 import batchimage.ingest.Importer;
 import batchimage.pipeline.RouteReloader;
+import batchimage.pipeline.RoutesSchema;
 import batchimage.search.SearchRoutes;
 import batchimage.search.SearchService;
 import batchimage.web.ApiAccess;
@@ -64,6 +65,7 @@ public final class BatchImage implements AutoCloseable {
 
     /** Opens the database and builds (but does not start) the Camel application. */
     public static BatchImage create(Settings settings, Mode mode) {
+        requireValidRoutes(settings.routesDir());
         Path data = settings.dataDir();
         try {
             for (String dir : new String[] {"inbox", "done", "error", "media"}) {
@@ -198,6 +200,18 @@ public final class BatchImage implements AutoCloseable {
         }
         main.configure().addConfiguration(BatchImageBeans.class);
         return app;
+    }
+
+    /** The routes Camel is about to load, checked against its YAML DSL schema: a mistake is told with its file and line. */
+    private static void requireValidRoutes(Path routes) {
+        if (!Files.isDirectory(routes)) {
+            return;
+        }
+        try {
+            RoutesSchema.camel().requireValid(routes);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read the routes in " + routes + ": " + e.getMessage(), e);
+        }
     }
 
     /**

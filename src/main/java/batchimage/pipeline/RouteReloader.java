@@ -30,14 +30,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@code run --reload}: watches routes/ and applies an edited YAML file without a restart. Unlike
- * Camel's own reload, an edit that does not parse or whose routes do not start leaves the routes that
- * were running: the file is checked in a scratch context first, and the last good version is put back
- * if the new one fails to start.
+ * Camel's own reload, an edit that does not match Camel's YAML DSL schema, does not parse or whose routes
+ * do not start leaves the routes that were running: the file is checked against the schema and then in a
+ * scratch context first, and the last good version is put back if the new one fails to start.
  */
 public final class RouteReloader implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(RouteReloader.class);
-    private static final String SUFFIX = ".camel.yaml";
 
     private final CamelContext context;
     private final Path dir;
@@ -55,8 +54,8 @@ public final class RouteReloader implements AutoCloseable {
     }
 
     public void start() {
-        try (var files = Files.list(dir)) {
-            for (Path p : files.filter(f -> f.getFileName().toString().endsWith(SUFFIX)).toList()) {
+        try {
+            for (Path p : RoutesSchema.routesFiles(dir)) {
                 lastGood.put(p.toAbsolutePath(), Files.readString(p, StandardCharsets.UTF_8));
             }
             watcher = FileSystems.getDefault().newWatchService();
@@ -94,7 +93,7 @@ public final class RouteReloader implements AutoCloseable {
 
     private void collect(WatchKey key, Set<Path> changed) {
         for (var event : key.pollEvents()) {
-            if (event.context() instanceof Path name && name.toString().endsWith(SUFFIX)) {
+            if (event.context() instanceof Path name && name.toString().endsWith(RoutesSchema.SUFFIX)) {
                 changed.add(dir.resolve(name).toAbsolutePath());
             }
         }
@@ -112,6 +111,10 @@ public final class RouteReloader implements AutoCloseable {
         }
         if (content.equals(lastGood.get(abs))) {
             return new Outcome(false, Set.of(), null);
+        }
+        List<RoutesSchema.Problem> problems = RoutesSchema.camel().check(abs.toString(), content);
+        if (!problems.isEmpty()) {
+            return rejected(abs, RoutesSchema.report(abs, problems));
         }
         String location = "file:" + abs;
         Parsed parsed;

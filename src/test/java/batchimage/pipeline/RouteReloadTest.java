@@ -30,14 +30,7 @@ class RouteReloadTest {
 
     @BeforeEach
     void start() throws Exception {
-        Files.copy(TestLibrary.PROJECT.resolve("application.properties"), home.resolve("application.properties"));
-        Files.createDirectories(home.resolve("routes"));
-        try (var files = Files.list(TestLibrary.PROJECT.resolve("routes"))) {
-            for (Path f : files.toList()) {
-                Files.copy(f, home.resolve("routes").resolve(f.getFileName()));
-            }
-        }
-        ingestYaml = home.resolve("routes/ingest.camel.yaml");
+        ingestYaml = TestLibrary.copyProject(home).resolve("ingest.camel.yaml");
         original = Files.readString(ingestYaml);
         data = home.resolve("data");
         db = TestPostgres.newDatabase("reload");
@@ -77,13 +70,17 @@ class RouteReloadTest {
     }
 
     @Test
-    void anEditThatDoesNotParseLeavesTheRunningRoutesAndSaysWhy() throws Exception {
+    void anEditThatDoesNotMatchCamelsSchemaIsRefusedWithWhereAndTheRoutesKeepRunning() throws Exception {
         RouteReloader reloader = new RouteReloader(app.context(), home.resolve("routes"));
         reloader.start();
-        Files.writeString(ingestYaml, original.replace("- to: direct:import-file", "- tto: direct:import-file"));
+        String broken = original.replace("- to: direct:import-file", "- tto: direct:import-file");
+        Files.writeString(ingestYaml, broken);
         RouteReloader.Outcome outcome = reloader.apply(ingestYaml);
         assertThat(outcome.applied()).isFalse();
-        assertThat(outcome.error()).contains("tto");
+        // refused by the schema, before Camel parses it
+        assertThat(outcome.error()).startsWith("Camel's YAML DSL schema finds 1 problem in " + ingestYaml)
+                .contains(ingestYaml + ":" + RoutesSchemaTest.where(broken, "tto: direct:import-file") + ": $[")
+                .contains("property 'tto' is not defined");
         assertThat(app.context().getRoutes()).extracting(r -> r.getRouteId()).contains("ingest-inbox", "import-file");
         drop("batch_image_data_a_final.json", "AFTER_BAD_YAML");
         awaitImported("AFTER_BAD_YAML");

@@ -13,15 +13,20 @@ import org.apache.camel.support.PluginHelper;
 import org.apache.camel.support.ResourceHelper;
 import org.junit.jupiter.api.Test;
 
-/** The build's check of routes/: every YAML file parses with Camel's YAML DSL and every route has an id. */
+/** The check of routes/: every YAML file matches Camel's YAML DSL schema, parses with Camel's YAML DSL and names its routes. */
 class RoutesFilesTest {
+
+    private static final Path ROUTES = TestLibrary.PROJECT.resolve("routes");
+
+    @Test
+    void everyRoutesFileMatchesCamelsSchema() throws Exception {
+        assertThat(RoutesSchema.routesFiles(ROUTES)).isNotEmpty();
+        assertThat(RoutesSchema.camel().check(ROUTES)).isEmpty();
+    }
 
     @Test
     void everyRoutesFileParsesAndNamesItsRoutes() throws Exception {
-        List<Path> files;
-        try (var s = Files.list(TestLibrary.PROJECT.resolve("routes"))) {
-            files = s.filter(p -> p.toString().endsWith(".camel.yaml")).sorted().toList();
-        }
+        List<Path> files = RoutesSchema.routesFiles(ROUTES);
         assertThat(files).isNotEmpty();
         for (Path f : files) {
             try (var ctx = new DefaultCamelContext(false)) {

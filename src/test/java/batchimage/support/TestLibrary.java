@@ -2,6 +2,7 @@ package batchimage.support;
 
 import batchimage.BatchImage;
 import batchimage.config.Settings;
+import batchimage.pipeline.RoutesSchema;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -64,6 +65,16 @@ public final class TestLibrary {
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /** A home of its own for a test that edits the routes: the project's application.properties and routes/ copied. */
+    public static Path copyProject(Path home) throws IOException {
+        Files.copy(PROJECT.resolve("application.properties"), home.resolve("application.properties"));
+        Path routes = Files.createDirectories(home.resolve("routes"));
+        for (Path f : RoutesSchema.routesFiles(PROJECT.resolve("routes"))) {
+            Files.copy(f, routes.resolve(f.getFileName()));
+        }
+        return routes;
     }
 
     public static Path copyShared(String relative, Path dir) throws IOException {
