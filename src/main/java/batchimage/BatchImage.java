@@ -289,7 +289,8 @@ public final class BatchImage implements AutoCloseable {
         var meters = context().getRegistry().lookupByNameAndType("metricsRegistry", io.micrometer.core.instrument.MeterRegistry.class);
         if (meters != null) {
             var metrics = new batchimage.observe.LibraryMetrics(database.dataSource(),
-                    context().getRegistry().lookupByNameAndType("indexer", Indexer.class), meters);
+                    context().getRegistry().lookupByNameAndType("indexer", Indexer.class),
+                    context().getRegistry().lookupByNameAndType("deadLetterHealing", batchimage.deadletter.DeadLetterHealing.class), meters);
             healthProbes.scheduleWithFixedDelay(metrics::refresh, 0, 10, java.util.concurrent.TimeUnit.SECONDS);
             var syncs = new batchimage.observe.SyncMetrics(database.dataSource(), meters);
             healthProbes.scheduleWithFixedDelay(syncs::refresh, 0, 10, java.util.concurrent.TimeUnit.SECONDS);

@@ -3,6 +3,7 @@ package batchimage;
 import batchimage.config.Settings;
 import batchimage.embed.EmbeddingsClient;
 import batchimage.embed.EmbeddingsConfig;
+import batchimage.deadletter.DeadLetterHealing;
 import batchimage.deadletter.DeadLetters;
 import batchimage.index.DimensionCheck;
 import batchimage.index.Indexer;
@@ -76,12 +77,24 @@ public class BatchImageBeans implements CamelConfiguration {
     public synchronized Indexer indexer(CamelContext camel) {
         if (indexer == null) {
             indexer = new Indexer(dataSource, embeddingsClient(camel), pineconeClient(camel), settings.getInt("index.stale-claim-seconds"),
-                    dimensionCheck(camel), settings.getInt("index.retry-seconds"), settings.getInt("index.max-attempts"), namespaces());
+                    dimensionCheck(camel), settings.getInt("index.retry-seconds"), settings.getInt("index.max-attempts"), namespaces(),
+                    deadLetterHealing());
         }
         return indexer;
     }
 
     private Indexer indexer;
+
+    /** Closes the dead letters whose failure did not recur (the index route and the sync tell it of their successes). */
+    @BindToRegistry("deadLetterHealing")
+    public synchronized DeadLetterHealing deadLetterHealing() {
+        if (deadLetterHealing == null) {
+            deadLetterHealing = new DeadLetterHealing();
+        }
+        return deadLetterHealing;
+    }
+
+    private DeadLetterHealing deadLetterHealing;
 
     /** The index's names of the namespaces: the live generation, and the one a full reindex builds. */
     @BindToRegistry("namespaces")
@@ -151,7 +164,7 @@ public class BatchImageBeans implements CamelConfiguration {
             String settle = settings.get("sync.settle-seconds");
             int settleSeconds = !settle.isBlank() ? Integer.parseInt(settle.strip()) : dimensionCheck(camel).local() ? 0 : 60;
             synchronizer = new batchimage.sync.Synchronizer(dataSource, pineconeClient(camel), settleSeconds,
-                    settings.getInt("sync.wait-seconds"), namespaces());
+                    settings.getInt("sync.wait-seconds"), namespaces(), deadLetterHealing());
         }
         return synchronizer;
     }

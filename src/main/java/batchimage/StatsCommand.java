@@ -86,7 +86,8 @@ final class StatsCommand extends AdminCommand {
             s.append(" none");
         }
         for (JsonNode d : a.path("dead_letters")) {
-            s.append(String.format(" %s %,d (%,d open)", d.path("stage").asText(), d.path("total").asLong(), d.path("open").asLong()));
+            s.append(String.format(" %s %,d (%,d open, %,d resolved)", d.path("stage").asText(), d.path("total").asLong(), d.path("open").asLong(),
+                    d.path("resolved").asLong()));
         }
         s.append("\n\nlast imports:\n");
         if (a.path("imports").isEmpty()) {

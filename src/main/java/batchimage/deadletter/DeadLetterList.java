@@ -80,7 +80,7 @@ public final class DeadLetterList {
                             m.put(col, rs.getString(col));
                         }
                         m.put("raw", cut(rs.getString("raw")));
-                        // what became of it: replayed or dismissed when, how (or the user's note), replays tried, the corrected record
+                        // what became of it: replayed, dismissed or resolved when, how (or the user's note), replays tried, the corrected record
                         m.put("resolved_at", rs.getString("resolved_at"));
                         m.put("resolution", rs.getString("resolution"));
                         m.put("replay_count", rs.getInt("replay_count"));

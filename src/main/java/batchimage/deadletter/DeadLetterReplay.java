@@ -246,7 +246,7 @@ public final class DeadLetterReplay {
                 a = replay(id, null);
             } catch (ApiError e) {
                 if (e.status() != 409 || !"stage".equals(e.field())) {
-                    // replayed, dismissed or removed (a file imported again) since it was listed
+                    // replayed, dismissed, resolved or removed (a file imported again) since it was listed
                     gone++;
                 } else {
                     notReplayable++;

@@ -7,6 +7,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.LinkedHashMap;
+import java.util.List;
 import javax.sql.DataSource;
 import org.apache.camel.Exchange;
 import org.slf4j.Logger;
@@ -15,13 +16,14 @@ import org.slf4j.LoggerFactory;
 /**
  * Where every route's dead-letter channel ends: the failure is stored in dead_letter with the route,
  * the reason and what was being processed. An index batch that failed keeps its records pending with
- * the reason (the namespace that failed, or all of them), so that a later round retries them.
+ * the reason (the namespace that failed, or all of them), so that a later round retries them; its letter
+ * names them (column records), and is resolved once they are indexed ({@link DeadLetterHealing}).
  */
 public final class DeadLetters {
 
     private static final Logger LOG = LoggerFactory.getLogger(DeadLetters.class);
     private static final String INSERT = """
-            INSERT INTO dead_letter (stage, source_file, record_id, reason, raw) VALUES (?, ?, ?, ?, ?)
+            INSERT INTO dead_letter (stage, source_file, record_id, reason, raw, records) VALUES (?, ?, ?, ?, ?, ?::uuid[])
             """;
 
     private final DataSource dataSource;
@@ -41,11 +43,13 @@ public final class DeadLetters {
         Object body = exchange.getMessage().getBody();
         var raw = new LinkedHashMap<String, Object>();
         raw.put("route", route);
+        List<String> records = null;
         if (namespace != null) {
             raw.put("namespace", namespace);
         }
         if (body instanceof IndexBatch batch) {
-            raw.put("records", batch.ids());
+            records = batch.ids();
+            raw.put("records", records);
             batch.fail(namespace, reason);
             if (namespace == null) {
                 // the whole batch failed before its namespaces were tried: write its state here
@@ -63,6 +67,8 @@ public final class DeadLetters {
             ps.setString(3, null);
             ps.setString(4, reason);
             ps.setString(5, json.writeValueAsString(raw));
+            // the letter is resolved once these records are indexed (DeadLetterHealing)
+            ps.setArray(6, records == null ? null : c.createArrayOf("uuid", records.toArray()));
             ps.executeUpdate();
         } catch (SQLException e) {
             LOG.error("cannot store a dead letter of {} ({}): {}", stage, reason, e.getMessage());

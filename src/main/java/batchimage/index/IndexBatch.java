@@ -21,15 +21,18 @@ public final class IndexBatch {
         final Map<String, String> oldFingerprint;
         final Map<String, String> newFingerprint;
         final Map<String, float[]> vector = new ConcurrentHashMap<>();
+        /** Failed attempts before this one. */
+        final int attempts;
 
         Item(String id, String sourceFile, Map<String, String> text, Map<String, Map<String, Object>> metadata,
-             Map<String, String> oldFingerprint, Map<String, String> newFingerprint) {
+             Map<String, String> oldFingerprint, Map<String, String> newFingerprint, int attempts) {
             this.id = id;
             this.sourceFile = sourceFile;
             this.text = text;
             this.metadata = metadata;
             this.oldFingerprint = oldFingerprint;
             this.newFingerprint = newFingerprint;
+            this.attempts = attempts;
         }
 
         /** Whether this namespace needs a new vector (non-empty text whose fingerprint changed). */

@@ -51,7 +51,7 @@ public final class Indexer implements AutoCloseable {
                 WHERE index_state = 'pending' AND status = 'active'
                   AND (next_attempt_at IS NULL OR next_attempt_at <= now())
                 ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED)
-            RETURNING id, name, file_path, prompt, description, theme, sub_theme, prompt_fp, description_fp, source_file
+            RETURNING id, name, file_path, prompt, description, theme, sub_theme, prompt_fp, description_fp, source_file, index_attempts
             """;
 
     /** Only rows still claimed by this batch are written: a record re-imported meanwhile stays pending. */
@@ -91,6 +91,7 @@ public final class Indexer implements AutoCloseable {
     private final Namespaces namespaces;
     private final int retrySeconds;
     private final int maxAttempts;
+    private final OnIndexed onIndexed;
     private final Map<String, Map<String, AtomicLong>> counts = new ConcurrentHashMap<>();
     /** This process, as its claims name it. */
     private final String worker = ProcessHandle.current().pid() + "@" + hostName() + "/" + UUID.randomUUID().toString().substring(0, 8);
@@ -110,13 +111,26 @@ public final class Indexer implements AutoCloseable {
      */
     public Indexer(DataSource dataSource, EmbeddingsClient embeddings, PineconeClient pinecone, int staleSeconds, DimensionCheck dimensions,
                    int retrySeconds, int maxAttempts) {
-        this(dataSource, embeddings, pinecone, staleSeconds, dimensions, retrySeconds, maxAttempts, new Namespaces(null));
+        this(dataSource, embeddings, pinecone, staleSeconds, dimensions, retrySeconds, maxAttempts, new Namespaces(null), OnIndexed.NONE);
     }
 
-    /** {@code namespaces}: where the vectors go (the generation a full reindex builds, else the live one). */
+    /** What else a batch's success settles (the dead letters of its records), in the transaction that records it. */
+    @FunctionalInterface
+    public interface OnIndexed {
+        OnIndexed NONE = (c, retries) -> { };
+
+        /** {@code retries}: each record now indexed in every namespace, with the failed attempts before this one. */
+        void indexed(Connection c, Map<String, Integer> retries) throws SQLException;
+    }
+
+    /**
+     * {@code namespaces}: where the vectors go (the generation a full reindex builds, else the live one);
+     * {@code onIndexed}: told of the records each batch indexed, in the transaction that marks them so.
+     */
     public Indexer(DataSource dataSource, EmbeddingsClient embeddings, PineconeClient pinecone, int staleSeconds, DimensionCheck dimensions,
-                   int retrySeconds, int maxAttempts, Namespaces namespaces) {
+                   int retrySeconds, int maxAttempts, Namespaces namespaces, OnIndexed onIndexed) {
         this.namespaces = namespaces;
+        this.onIndexed = onIndexed;
         this.retrySeconds = Math.max(1, retrySeconds);
         this.maxAttempts = Math.max(1, maxAttempts);
         this.dataSource = dataSource;
@@ -257,7 +271,7 @@ public final class Indexer implements AutoCloseable {
         for (String ns : IndexBatch.NAMESPACES) {
             fresh.put(ns, text.get(ns).isEmpty() ? null : fingerprint(ns, text.get(ns), meta));
         }
-        return new IndexBatch.Item(id, rs.getString("source_file"), text, metadata, old, fresh);
+        return new IndexBatch.Item(id, rs.getString("source_file"), text, metadata, old, fresh, rs.getInt("index_attempts"));
     }
 
     /** A hash of exactly what goes into a namespace: text, metadata, model and dimensions. */
@@ -324,11 +338,15 @@ public final class Indexer implements AutoCloseable {
         return batch;
     }
 
-    /** Writes what each record now has in each namespace; failed namespaces keep their old fingerprint and retry later. */
+    /**
+     * Writes what each record now has in each namespace; failed namespaces keep their old fingerprint and retry later.
+     * The records indexed are told to {@code onIndexed} in the same transaction.
+     */
     public IndexBatch finish(IndexBatch batch) throws SQLException {
         String failure = batch.failure();
+        boolean ok = failure == null;
         try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(FINISH)) {
-            boolean ok = failure == null;
+            c.setAutoCommit(false);
             for (IndexBatch.Item it : batch.items) {
                 ps.setString(1, batch.failed("prompt") ? it.oldFingerprint.get("prompt") : it.newFingerprint.get("prompt"));
                 ps.setString(2, batch.failed("description") ? it.oldFingerprint.get("description") : it.newFingerprint.get("description"));
@@ -343,7 +361,23 @@ public final class Indexer implements AutoCloseable {
                 ps.setObject(11, batch.claimedAt);
                 ps.addBatch();
             }
-            ps.executeBatch();
+            try {
+                int[] written = ps.executeBatch();
+                var indexed = new LinkedHashMap<String, Integer>();
+                for (int k = 0; k < written.length; k++) {
+                    // a record re-imported meanwhile was not written: it waits for its next round
+                    if (ok && written[k] != 0) {
+                        indexed.put(batch.items.get(k).id, batch.items.get(k).attempts);
+                    }
+                }
+                if (!indexed.isEmpty()) {
+                    onIndexed.indexed(c, indexed);
+                }
+                c.commit();
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            }
         }
         if (failure != null) {
             LOG.warn("{} records stay pending: {}", batch.size(), failure);

@@ -1,5 +1,6 @@
 package batchimage.observe;
 
+import batchimage.deadletter.DeadLetterHealing;
 import batchimage.index.IndexBatch;
 import batchimage.index.Indexer;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -20,7 +21,8 @@ import org.slf4j.LoggerFactory;
  * The library's figures as Prometheus metrics at {@code /observe/metrics}, beside Camel's own: records by
  * status, imported and rejected (all imports), pending and failed per namespace, open dead letters (from
  * PostgreSQL, so the same for every instance on the database, read by {@link #refresh} in the background
- * rather than at each scrape), and texts embedded and vectors upserted per namespace by this process.
+ * rather than at each scrape), texts embedded and vectors upserted per namespace by this process, and the dead
+ * letters this process resolved because their failure did not recur.
  */
 public final class LibraryMetrics {
 
@@ -39,7 +41,7 @@ public final class LibraryMetrics {
     private final DataSource dataSource;
     private final Map<String, AtomicLong> values = new ConcurrentHashMap<>();
 
-    public LibraryMetrics(DataSource dataSource, Indexer indexer, MeterRegistry registry) {
+    public LibraryMetrics(DataSource dataSource, Indexer indexer, DeadLetterHealing healing, MeterRegistry registry) {
         this.dataSource = dataSource;
         gauge(registry, "batch.image.records", "records in the library by status", "status", "active");
         gauge(registry, "batch.image.records", "records in the library by status", "status", "deleted");
@@ -55,6 +57,10 @@ public final class LibraryMetrics {
                             .description("texts " + what + " for a namespace by this process").tag("namespace", ns).register(registry);
                 }
             }
+        }
+        if (healing != null) {
+            FunctionCounter.builder("batch.image.dead.letters.resolved", healing, DeadLetterHealing::resolved)
+                    .description("dead letters resolved by this process: the failure did not recur").register(registry);
         }
     }
 

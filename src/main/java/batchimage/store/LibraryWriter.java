@@ -51,7 +51,8 @@ public final class LibraryWriter implements AutoCloseable {
                 UPDATE image_library AS t SET
                     name = c.name, file_path = c.file_path, prompt = c.prompt, description = c.description,
                     theme = c.theme, sub_theme = c.sub_theme, extra = c.extra, source_file = c.source_file,
-                    index_state = 'pending', index_error = NULL, index_attempts = 0,
+                    -- changed content is indexed at once, not after the delay its earlier failures earned
+                    index_state = 'pending', index_error = NULL, index_attempts = 0, next_attempt_at = NULL,
                     -- changed content is examined by enrich again
                     enrich_state = NULL, enrich_attempts = 0, enrich_next_at = NULL, enrich_error = NULL, path_found = NULL,
                     updated_at = now(), content_changed_at = now()

@@ -89,7 +89,8 @@ public final class LibraryStats {
                            count(*) FILTER (WHERE index_state = 'indexed') AS indexed
                     FROM image_library WHERE status = 'active'""").get(0));
             out.put("dead_letters", rows(c, """
-                    SELECT stage, count(*) AS total, count(*) FILTER (WHERE state = 'open') AS open, max(created_at)::text AS last
+                    SELECT stage, count(*) AS total, count(*) FILTER (WHERE state = 'open') AS open,
+                           count(*) FILTER (WHERE state = 'resolved') AS resolved, max(created_at)::text AS last
                     FROM dead_letter GROUP BY stage ORDER BY stage"""));
             out.put("imports", rows(c, """
                     SELECT file_name, outcome, started_at::text AS started_at, seconds, records_read AS read, inserted, updated,

@@ -1,5 +1,6 @@
 package batchimage.sync;
 
+import batchimage.deadletter.DeadLetterHealing;
 import batchimage.index.IndexBatch;
 import batchimage.index.ModelRecord;
 import batchimage.index.Namespaces;
@@ -48,14 +49,23 @@ public final class Synchronizer {
     private final int waitSeconds;
     /** The generation the fingerprints describe is the one compared (while a full reindex builds one, that one). */
     private final Namespaces namespaces;
+    private final DeadLetterHealing healing;
     private final String instance = ProcessHandle.current().pid() + "/" + UUID.randomUUID().toString().substring(0, 8);
     private final ObjectMapper json = new ObjectMapper();
 
+    /** A synchronizer whose resolved dead letters are counted on their own (not in the service's metric). */
+    public Synchronizer(DataSource dataSource, PineconeClient index, int settleSeconds, int waitSeconds, Namespaces namespaces) {
+        this(dataSource, index, settleSeconds, waitSeconds, namespaces, new DeadLetterHealing());
+    }
+
     /**
      * {@code settleSeconds}: records indexed this long before a listing began are expected in it;
-     * {@code waitSeconds}: how long a run asked for on demand waits for one under way.
+     * {@code waitSeconds}: how long a run asked for on demand waits for one under way;
+     * {@code healing}: resolves the dead letters of failed syncs when a run finishes.
      */
-    public Synchronizer(DataSource dataSource, PineconeClient index, int settleSeconds, int waitSeconds, Namespaces namespaces) {
+    public Synchronizer(DataSource dataSource, PineconeClient index, int settleSeconds, int waitSeconds, Namespaces namespaces,
+                        DeadLetterHealing healing) {
+        this.healing = healing;
         this.dataSource = dataSource;
         this.index = index;
         this.settleSeconds = settleSeconds;
@@ -438,8 +448,22 @@ public final class Synchronizer {
         }
         run.drift.put("after", after);
         double seconds = (System.nanoTime() - run.startNanos) / 1e9;
-        end(run, "done", null, seconds);
-        LOG.info("sync #{} done in {} s: {}", run.id, String.format("%.1f", seconds), summary(run.drift));
+        // the failed syncs' dead letters are resolved with the run's end, or neither is written
+        int healed;
+        run.lock.setAutoCommit(false);
+        try {
+            end(run, "done", null, seconds);
+            healed = healing.syncFinished(run.lock, run.id);
+            run.lock.commit();
+        } catch (SQLException | RuntimeException e) {
+            run.lock.rollback();
+            run.finished = false;
+            throw e;
+        } finally {
+            run.lock.setAutoCommit(true);
+        }
+        LOG.info("sync #{} done in {} s: {}{}", run.id, String.format("%.1f", seconds), summary(run.drift),
+                healed == 0 ? "" : "; " + healed + " dead letters of failed syncs resolved");
         return report(run, "done", null, seconds);
     }
 

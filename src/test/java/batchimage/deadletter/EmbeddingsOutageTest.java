@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import batchimage.BatchImage;
 import batchimage.pinecone.PineconeClient;
+import batchimage.support.Prometheus;
 import batchimage.support.TestLibrary;
 import batchimage.support.TestPostgres;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -38,8 +39,9 @@ import org.junit.jupiter.api.io.TempDir;
  * through a small proxy in front of another service's real /v1/embeddings (the real local model); the proxy is taken
  * down (connection refused, or 503 answers) and brought back on the same port. Index failures become dead
  * letters, the records wait with their reason, and in the end every record is indexed in PostgreSQL and in
- * both namespaces of the real local index: automatically when the outage is short, through replay-all when
- * it outlasted index.max-attempts.
+ * both namespaces of the real local index: automatically when the outage is short (and its dead letters are
+ * resolved by themselves, but those of a record that still fails), through replay-all when it outlasted
+ * index.max-attempts.
  */
 class EmbeddingsOutageTest {
 
@@ -65,6 +67,10 @@ class EmbeddingsOutageTest {
      * Behind the proxy, the real local model served by another service (one with embeddings.url set serves none itself).
      */
     private BatchImage service(String db, EmbeddingsProxy proxy, int maxAttempts) {
+        return service(db, proxy, maxAttempts, Map.of());
+    }
+
+    private BatchImage service(String db, EmbeddingsProxy proxy, int maxAttempts, Map<String, String> more) {
         BatchImage model = TestLibrary.service(data.resolve("model"), TestPostgres.newDatabase("outage_model"),
                 Map.of("ingest.poll-inbox", "false", "index.enabled", "false", "enrich.enabled", "false"));
         open.add(model);
@@ -77,10 +83,32 @@ class EmbeddingsOutageTest {
         extra.put("index.retry-seconds", "1");
         extra.put("index.max-attempts", String.valueOf(maxAttempts));
         extra.put("enrich.enabled", "false");
+        extra.putAll(more);
         BatchImage app = TestLibrary.service(data, db, extra);
         open.add(app);
         proxy.target("http://127.0.0.1:" + model.settings().get("batch-image.port") + "/v1/embeddings");
         return app;
+    }
+
+    private String text(BatchImage app, String path) throws Exception {
+        var res = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + app.settings().get("batch-image.port") + path)).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(res.statusCode()).as(res.body()).isEqualTo(200);
+        return res.body();
+    }
+
+    private JsonNode get(BatchImage app, String path) throws Exception {
+        return json.readTree(text(app, path));
+    }
+
+    /** The figures of a stage in GET /api/stats's dead_letters (total, open, resolved). */
+    private JsonNode statsOf(BatchImage app, String stage) throws Exception {
+        for (JsonNode d : get(app, "/api/stats").path("dead_letters")) {
+            if (d.path("stage").asText().equals(stage)) {
+                return d;
+            }
+        }
+        return json.createObjectNode();
     }
 
     private JsonNode post(BatchImage app, String path, String body) throws Exception {
@@ -117,14 +145,25 @@ class EmbeddingsOutageTest {
         assertThat(stats.path("description").path("vectorCount").asLong()).isEqualTo(tagged.size());
     }
 
-    @Test
-    void aShortOutageEndsInDeadLettersAndWaitingRecordsThatAreAllIndexedOnceTheEndpointIsBack() throws Exception {
+    /** A service whose embeddings endpoint refuses connections from the start, with the batch file imported. */
+    private record Outage(EmbeddingsProxy proxy, String db, BatchImage app) {
+    }
+
+    private Outage outage(String database, Map<String, String> more) throws Exception {
         var proxy = new EmbeddingsProxy();
         open.add(proxy);
         proxy.down();
-        String db = TestPostgres.newDatabase("outage_short");
-        BatchImage app = service(db, proxy, 50);
+        String db = TestPostgres.newDatabase(database);
+        BatchImage app = service(db, proxy, 50, more);
         assertThat(app.importFile(TestLibrary.copyShared(FILE, data.resolve("input"))).outcome()).isEqualTo("done");
+        return new Outage(proxy, db, app);
+    }
+
+    @Test
+    void aShortOutageEndsInDeadLettersAndWaitingRecordsThatAreAllIndexedOnceTheEndpointIsBack() throws Exception {
+        Outage outage = outage("outage_short", Map.of());
+        String db = outage.db();
+        BatchImage app = outage.app();
 
         // the endpoint refuses connections: each attempt is a dead letter naming the batch's records, which wait with the reason
         await().atMost(Duration.ofMinutes(1)).until(() -> TestLibrary.count(db,
@@ -138,17 +177,76 @@ class EmbeddingsOutageTest {
         assertThat(named).containsExactlyInAnyOrderElementsOf(ids(db, "true"));
         assertThat(TestLibrary.text(db, "SELECT reason FROM dead_letter WHERE stage = 'index' ORDER BY id LIMIT 1")).contains("embeddings endpoint");
 
-        proxy.up();
+        assertThat(statsOf(app, "index").path("open").asLong()).isGreaterThanOrEqualTo(letters);
+
+        outage.proxy().up();
         await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1))
                 .until(() -> TestLibrary.count(db, "SELECT count(*) FROM image_library WHERE index_state = 'indexed'") == RECORDS);
         assertWholeLibraryIndexed(app, db);
-        assertThat(proxy.forwarded()).isPositive();
+        assertThat(outage.proxy().forwarded()).isPositive();
 
-        // the dead letters of the outage replay to nothing left to do
-        JsonNode all = post(app, "/api/dead-letters/replay", "{\"stage\": \"index\"}");
-        assertThat(all.path("replayed").asLong()).isEqualTo(all.path("considered").asLong()).isGreaterThanOrEqualTo(letters);
-        assertThat(all.path("still_open").asLong()).isZero();
-        assertThat(TestLibrary.count(db, "SELECT count(*) FROM image_library WHERE index_state <> 'indexed'")).isZero();
+        // the retry that indexed the records resolved the outage's dead letters, in the same transaction
+        long all = TestLibrary.count(db, "SELECT count(*) FROM dead_letter WHERE stage = 'index'");
+        assertThat(all).isGreaterThanOrEqualTo(letters);
+        assertThat(TestLibrary.count(db, "SELECT count(*) FROM dead_letter WHERE state = 'resolved' AND resolved_at >= created_at")).isEqualTo(all);
+        assertThat(TestLibrary.count(db, "SELECT count(*) FROM dead_letter WHERE resolution"
+                + " ~ '^its records indexed, the last on retry [0-9]+ at [0-9-]+ [0-9:]+[+-][0-9:]+; the failure did not recur$'")).isEqualTo(all);
+        JsonNode index = statsOf(app, "index");
+        assertThat(index.path("open").asLong()).isZero();
+        assertThat(index.path("resolved").asLong()).isEqualTo(all);
+        JsonNode listed = get(app, "/api/dead-letters?stage=index").path("dead_letters").get(0);
+        assertThat(listed.path("state").asText()).isEqualTo("resolved");
+        assertThat(listed.path("resolution").asText()).endsWith("; the failure did not recur");
+        // nothing is left to replay, and a resolved letter is not replayed again
+        JsonNode replayAll = post(app, "/api/dead-letters/replay", "{\"stage\": \"index\"}");
+        assertThat(replayAll.path("considered").asLong()).isZero();
+        var again = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + app.settings().get("batch-image.port")
+                + "/api/dead-letters/" + listed.path("id").asLong() + "/replay")).POST(HttpRequest.BodyPublishers.noBody()).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(again.statusCode()).isEqualTo(409);
+        assertThat(again.body()).contains("resolved");
+        assertThat(Prometheus.sample(text(app, "/observe/metrics"), "batch_image_dead_letters_resolved_total", null)).isEqualTo((double) all);
+    }
+
+    @Test
+    void aRecordThatStillFailsAfterTheOutageKeepsItsDeadLettersOpenWhileTheOthersAreResolved() throws Exception {
+        // one record a batch: each dead letter names one record
+        Outage outage = outage("outage_one_left", Map.of("index.batch-size", "1"));
+        String db = outage.db();
+        BatchImage app = outage.app();
+        EmbeddingsProxy proxy = outage.proxy();
+        // the record whose tags the endpoint will refuse once it is back (its longest, found once)
+        String poison = TestLibrary.text(db, "SELECT id::text FROM image_library ORDER BY length(description) DESC NULLS LAST, id LIMIT 1");
+        String tags = TestLibrary.text(db, "SELECT description FROM image_library WHERE id = '" + poison + "'");
+        assertThat(TestLibrary.count(db, "SELECT count(*) FROM image_library WHERE description = (SELECT description FROM image_library WHERE id = '"
+                + poison + "')")).isEqualTo(1);
+        proxy.refuse(json.writeValueAsString(tags.strip()));
+
+        await().atMost(Duration.ofMinutes(1)).until(() -> TestLibrary.count(db,
+                "SELECT count(*) FROM image_library WHERE index_state = 'pending' AND index_attempts >= 1 AND index_error LIKE '%embeddings endpoint%'") == RECORDS);
+        assertThat(TestLibrary.count(db, "SELECT count(*) FROM dead_letter WHERE stage = 'index' AND state = 'open'")).isGreaterThanOrEqualTo(RECORDS);
+        assertThat(TestLibrary.count(db, "SELECT count(*) FROM dead_letter WHERE cardinality(records) <> 1")).isZero();
+
+        proxy.up();
+        // every other record is indexed, and the refused one failed again after the outage
+        await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1)).until(() ->
+                TestLibrary.count(db, "SELECT count(*) FROM image_library WHERE index_state = 'indexed'") == RECORDS - 1
+                && TestLibrary.count(db, "SELECT count(*) FROM dead_letter WHERE reason LIKE '%400%'") > 0);
+        assertThat(TestLibrary.text(db, "SELECT index_state || ' ' || index_error FROM image_library WHERE id = '" + poison + "'"))
+                .startsWith("pending").contains("400");
+
+        String ofPoison = "'" + poison + "' = ANY (records)";
+        long poisonLetters = TestLibrary.count(db, "SELECT count(*) FROM dead_letter WHERE " + ofPoison);
+        long healed = TestLibrary.count(db, "SELECT count(*) FROM dead_letter WHERE NOT " + ofPoison);
+        assertThat(poisonLetters).isGreaterThanOrEqualTo(2);
+        assertThat(healed).isGreaterThanOrEqualTo(RECORDS - 1);
+        assertThat(TestLibrary.count(db, "SELECT count(*) FROM dead_letter WHERE " + ofPoison + " AND state = 'open' AND resolution IS NULL"))
+                .isEqualTo(poisonLetters);
+        assertThat(TestLibrary.count(db, "SELECT count(*) FROM dead_letter WHERE NOT " + ofPoison + " AND state = 'resolved'"
+                + " AND resolution ~ '^indexed on retry [0-9]+ at [0-9-]+ [0-9:]+[+-][0-9:]+; the failure did not recur$'")).isEqualTo(healed);
+        JsonNode index = statsOf(app, "index");
+        assertThat(index.path("open").asLong()).isEqualTo(poisonLetters);
+        assertThat(index.path("resolved").asLong()).isEqualTo(healed);
     }
 
     @Test
@@ -189,6 +287,7 @@ class EmbeddingsOutageTest {
         private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
         private volatile String target;
         private volatile boolean unavailable;
+        private volatile String refused;
         private volatile int forwarded;
         private HttpServer server;
 
@@ -210,6 +309,11 @@ class EmbeddingsOutageTest {
                 server.stop(0);
                 server = null;
             }
+        }
+
+        /** Requests whose body holds this text are answered 400, as an endpoint refuses an input it cannot embed. */
+        void refuse(String text) {
+            refused = text;
         }
 
         /** Up, answering 503 to every request. */
@@ -238,7 +342,12 @@ class EmbeddingsOutageTest {
                 byte[] body = ex.getRequestBody().readAllBytes();
                 int status;
                 byte[] answer;
-                if (unavailable || target == null) {
+                String r = refused;
+                if (r != null && !unavailable && target != null && new String(body, StandardCharsets.UTF_8).contains(r)) {
+                    status = 400;
+                    answer = "{\"error\": {\"message\": \"this input cannot be embedded\", \"type\": \"invalid_request_error\"}}"
+                            .getBytes(StandardCharsets.UTF_8);
+                } else if (unavailable || target == null) {
                     status = 503;
                     answer = "{\"error\": {\"message\": \"the embeddings service is unavailable\", \"type\": \"server_error\"}}".getBytes(StandardCharsets.UTF_8);
                 } else {

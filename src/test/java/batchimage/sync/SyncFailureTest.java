@@ -22,7 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A sync whose index fails (a stand-in for Pinecone, whose listing answers 500 and then recovers): the run is
  * recorded as failed with the reason, stats says so, a dead letter of stage sync is kept, the lock is given
- * back, and replaying the dead letter once the index answers runs the sync again.
+ * back, and replaying the dead letter once the index answers runs the sync again; that run's end resolves the
+ * other failed syncs' dead letters.
  */
 class SyncFailureTest {
 
@@ -89,6 +90,25 @@ class SyncFailureTest {
                 assertThat(after.path("last_sync").path("outcome").asText()).isEqualTo("done");
                 assertThat(after.path("last_sync").path("started_by").asText()).isEqualTo("replay");
                 assertThat(after.path("sync").path("in_sync").asBoolean()).as("%s", after.path("sync")).isTrue();
+
+                // the other failed runs' dead letters were resolved by the run that finished; the replayed one is replayed
+                long run = answer.path("sync").path("id").asLong();
+                JsonNode sync = get(app, "/api/dead-letters?stage=sync");
+                assertThat(sync.path("total").asLong()).isGreaterThanOrEqualTo(2);
+                for (JsonNode d : sync.path("dead_letters")) {
+                    if (d.path("id").asLong() == letter) {
+                        assertThat(d.path("state").asText()).isEqualTo("replayed");
+                    } else {
+                        assertThat(d.path("state").asText()).as("%s", d).isEqualTo("resolved");
+                        assertThat(d.path("resolution").asText()).as("%s", d)
+                                .matches("sync #" + run + " finished at [0-9-]+ [0-9:]+[+-][0-9:]+; the failure did not recur");
+                        assertThat(d.path("resolved_at").isTextual()).isTrue();
+                    }
+                }
+                JsonNode stage = after.path("dead_letters").get(0);
+                assertThat(stage.path("stage").asText()).isEqualTo("sync");
+                assertThat(stage.path("open").asLong()).isZero();
+                assertThat(stage.path("resolved").asLong()).isEqualTo(sync.path("total").asLong() - 1);
             }
         }
     }
