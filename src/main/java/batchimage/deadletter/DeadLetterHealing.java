@@ -59,15 +59,15 @@ public final class DeadLetterHealing implements Indexer.OnIndexed {
     private final AtomicLong resolved = new AtomicLong();
     private final AtomicLong unreported = new AtomicLong();
 
-    /** Resolves the open letters whose records are now all indexed, these among them. */
+    /** Resolves the open letters whose records are now all indexed, these among them; answers how many (not yet committed). */
     @Override
-    public void indexed(Connection c, Map<String, Integer> retries) throws SQLException {
+    public int indexed(Connection c, Map<String, Integer> retries) throws SQLException {
         var ids = c.createArrayOf("uuid", retries.keySet().toArray());
         try (PreparedStatement any = c.prepareStatement(ANY_OPEN)) {
             any.setArray(1, ids);
             try (ResultSet rs = any.executeQuery()) {
                 if (!rs.next()) {
-                    return;
+                    return 0;
                 }
             }
         }
@@ -77,23 +77,31 @@ public final class DeadLetterHealing implements Indexer.OnIndexed {
             lock.execute();
             ps.setArray(1, ids);
             ps.setArray(2, c.createArrayOf("int4", retries.values().toArray()));
-            count(ps.executeUpdate());
+            return ps.executeUpdate();
         }
     }
 
-    /** Resolves the open letters of failed syncs, now that sync run {@code run} finished; answers how many (its log line says so). */
+    /** The letters {@link #indexed} resolved are committed: counted, and told at the end of the round. */
+    @Override
+    public void committed(int letters) {
+        resolved.addAndGet(letters);
+        unreported.addAndGet(letters);
+    }
+
+    /**
+     * Resolves the open letters of failed syncs, now that sync run {@code run} finished, in its transaction; answers how
+     * many, to give {@link #syncCommitted} once committed (the run's log line says so).
+     */
     public int syncFinished(Connection c, long run) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(RESOLVE_SYNC)) {
             ps.setLong(1, run);
-            int n = ps.executeUpdate();
-            resolved.addAndGet(n);
-            return n;
+            return ps.executeUpdate();
         }
     }
 
-    private void count(int n) {
-        resolved.addAndGet(n);
-        unreported.addAndGet(n);
+    /** The letters {@link #syncFinished} resolved are committed. */
+    public void syncCommitted(int letters) {
+        resolved.addAndGet(letters);
     }
 
     /** The end of a round of the index route: one line when letters were resolved since the last. */

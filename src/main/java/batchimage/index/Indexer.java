@@ -117,10 +117,17 @@ public final class Indexer implements AutoCloseable {
     /** What else a batch's success settles (the dead letters of its records), in the transaction that records it. */
     @FunctionalInterface
     public interface OnIndexed {
-        OnIndexed NONE = (c, retries) -> { };
+        OnIndexed NONE = (c, retries) -> 0;
 
-        /** {@code retries}: each record now indexed in every namespace, with the failed attempts before this one. */
-        void indexed(Connection c, Map<String, Integer> retries) throws SQLException;
+        /**
+         * {@code retries}: each record now indexed in every namespace, with the failed attempts before this one;
+         * answers how many things it settled, for {@link #committed}.
+         */
+        int indexed(Connection c, Map<String, Integer> retries) throws SQLException;
+
+        /** The transaction of {@link #indexed} is committed. */
+        default void committed(int settled) {
+        }
     }
 
     /**
@@ -370,10 +377,11 @@ public final class Indexer implements AutoCloseable {
                         indexed.put(batch.items.get(k).id, batch.items.get(k).attempts);
                     }
                 }
-                if (!indexed.isEmpty()) {
-                    onIndexed.indexed(c, indexed);
-                }
+                int settled = indexed.isEmpty() ? 0 : onIndexed.indexed(c, indexed);
                 c.commit();
+                if (settled > 0) {
+                    onIndexed.committed(settled);
+                }
             } catch (SQLException | RuntimeException e) {
                 c.rollback();
                 throw e;

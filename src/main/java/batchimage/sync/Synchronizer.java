@@ -455,6 +455,7 @@ public final class Synchronizer {
             end(run, "done", null, seconds);
             healed = healing.syncFinished(run.lock, run.id);
             run.lock.commit();
+            healing.syncCommitted(healed);
         } catch (SQLException | RuntimeException e) {
             run.lock.rollback();
             run.finished = false;
