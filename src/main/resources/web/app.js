@@ -509,7 +509,10 @@ function recordView(r, hit) {
   if (Array.isArray(r.dead_letters) && r.dead_letters.length) {
     const list = document.createElement('ul');
     list.className = 'dead-letters';
-    for (const d of r.dead_letters) list.append(text('li', `${d.stage}: ${d.reason} (${when(d.created_at)})`));
+    for (const d of r.dead_letters) {
+      const state = d.state && d.state !== 'open' ? ` · ${d.state}${d.resolution ? `: ${d.resolution}` : ''}` : '';
+      list.append(text('li', `#${d.id} ${d.stage}: ${d.reason} (${when(d.created_at)})${state}`));
+    }
     add('Dead letters', list);
   }
   add('Id', text('code', r.id));

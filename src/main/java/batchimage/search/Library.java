@@ -106,7 +106,8 @@ public final class Library {
                 FROM image_library WHERE id = ?
                 """;
         String letters = """
-                SELECT id, stage, reason, created_at FROM dead_letter WHERE record_id = ? ORDER BY id
+                SELECT id, stage, reason, created_at, state, resolution FROM dead_letter
+                WHERE record_id = ? OR records @> ARRAY[?::uuid] ORDER BY id
                 """;
         try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setObject(1, id);
@@ -136,6 +137,7 @@ public final class Library {
             var dead = new ArrayList<Map<String, Object>>();
             try (PreparedStatement dl = c.prepareStatement(letters)) {
                 dl.setString(1, id.toString());
+                dl.setString(2, id.toString());
                 try (ResultSet rs = dl.executeQuery()) {
                     while (rs.next()) {
                         var d = new LinkedHashMap<String, Object>();
@@ -143,6 +145,8 @@ public final class Library {
                         d.put("stage", rs.getString("stage"));
                         d.put("reason", rs.getString("reason"));
                         d.put("created_at", time(rs, "created_at"));
+                        d.put("state", rs.getString("state"));
+                        d.put("resolution", rs.getString("resolution"));
                         dead.add(d);
                     }
                 }

@@ -3,7 +3,9 @@
 -- indexed, in the transaction that indexes the last of them; a sync letter when a later sync run finishes.
 -- records: the library records a dead letter names (an index batch), so that an indexed record finds its letters.
 ALTER TABLE dead_letter ADD COLUMN IF NOT EXISTS records uuid[];
-CREATE INDEX IF NOT EXISTS dead_letter_open_records_idx ON dead_letter USING gin (records) WHERE state = 'open';
+-- (and a record's page lists every letter naming it, whatever its state)
+CREATE INDEX IF NOT EXISTS dead_letter_records_idx ON dead_letter USING gin (records);
+CREATE INDEX IF NOT EXISTS dead_letter_record_idx ON dead_letter (record_id);
 
 -- the open index letters written before: their records as raw names them (JSON written by the dead-letter route);
 -- a raw that is not that JSON is left as it is, for replay or dismissal
