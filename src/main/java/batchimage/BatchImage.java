@@ -291,9 +291,8 @@ public final class BatchImage implements AutoCloseable {
             var metrics = new batchimage.observe.LibraryMetrics(database.dataSource(),
                     context().getRegistry().lookupByNameAndType("indexer", Indexer.class),
                     context().getRegistry().lookupByNameAndType("deadLetterHealing", batchimage.deadletter.DeadLetterHealing.class), meters);
-            healthProbes.scheduleWithFixedDelay(metrics::refresh, 0, 10, java.util.concurrent.TimeUnit.SECONDS);
-            var syncs = new batchimage.observe.SyncMetrics(database.dataSource(), meters);
-            healthProbes.scheduleWithFixedDelay(syncs::refresh, 0, 10, java.util.concurrent.TimeUnit.SECONDS);
+            metrics.refreshOn(healthProbes);
+            new batchimage.observe.SyncMetrics(database.dataSource(), meters).refreshOn(healthProbes);
         } else {
             LOG.warn("no metrics registry: /observe/metrics shows Camel's metrics only, not the library's");
         }

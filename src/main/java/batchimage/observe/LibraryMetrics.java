@@ -4,18 +4,13 @@ import batchimage.deadletter.DeadLetterHealing;
 import batchimage.index.IndexBatch;
 import batchimage.index.Indexer;
 import io.micrometer.core.instrument.FunctionCounter;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.List;
 import javax.sql.DataSource;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The library's figures as Prometheus metrics at {@code /observe/metrics}, beside Camel's own: records by
@@ -24,9 +19,7 @@ import org.slf4j.LoggerFactory;
  * rather than at each scrape), texts embedded and vectors upserted per namespace by this process, and the dead
  * letters this process resolved because their failure did not recur.
  */
-public final class LibraryMetrics {
-
-    private static final Logger LOG = LoggerFactory.getLogger(LibraryMetrics.class);
+public final class LibraryMetrics extends DatabaseGauges {
 
     private static final String SNAPSHOT = """
             SELECT (SELECT count(*) FROM image_library WHERE status = 'active'),
@@ -37,19 +30,18 @@ public final class LibraryMetrics {
                    (SELECT count(*) FROM image_library WHERE status = 'active' AND index_state IN ('pending', 'indexing')),
                    (SELECT count(*) FROM image_library WHERE status = 'active' AND index_state = 'failed')
             """;
-
-    private final DataSource dataSource;
-    private final Map<String, AtomicLong> values = new ConcurrentHashMap<>();
+    /** The values SNAPSHOT reads, in its order. */
+    private static final List<String> COLUMNS = List.of("active", "deleted", "imported", "rejected", "dead_letters", "pending", "failed");
 
     public LibraryMetrics(DataSource dataSource, Indexer indexer, DeadLetterHealing healing, MeterRegistry registry) {
-        this.dataSource = dataSource;
-        gauge(registry, "batch.image.records", "records in the library by status", "status", "active");
-        gauge(registry, "batch.image.records", "records in the library by status", "status", "deleted");
-        gauge(registry, "batch.image.records.imported", "records stored by all imports (inserted, updated or unchanged)", null, null);
-        gauge(registry, "batch.image.records.rejected", "input records rejected by all imports (dead letters)", null, null);
-        gauge(registry, "batch.image.dead.letters", "open dead letters", null, null);
-        gauge(registry, "batch.image.records.pending", "active records waiting to be indexed", null, null);
-        gauge(registry, "batch.image.records.failed", "active records that could not be indexed", null, null);
+        super(dataSource, registry, "the library's figures");
+        gauge("active", "batch.image.records", "records in the library by status", "status", "active");
+        gauge("deleted", "batch.image.records", "records in the library by status", "status", "deleted");
+        gauge("imported", "batch.image.records.imported", "records stored by all imports (inserted, updated or unchanged)");
+        gauge("rejected", "batch.image.records.rejected", "input records rejected by all imports (dead letters)");
+        gauge("dead_letters", "batch.image.dead.letters", "open dead letters");
+        gauge("pending", "batch.image.records.pending", "active records waiting to be indexed");
+        gauge("failed", "batch.image.records.failed", "active records that could not be indexed");
         if (indexer != null) {
             for (String ns : IndexBatch.NAMESPACES) {
                 for (String what : new String[] {"embedded", "upserted"}) {
@@ -64,28 +56,13 @@ public final class LibraryMetrics {
         }
     }
 
-    private void gauge(MeterRegistry registry, String name, String description, String tag, String tagValue) {
-        AtomicLong v = values.computeIfAbsent(name + (tag == null ? "" : "{" + tagValue + "}"), k -> new AtomicLong());
-        var b = Gauge.builder(name, v, AtomicLong::doubleValue).description(description);
-        if (tag != null) {
-            b.tag(tag, tagValue);
-        }
-        b.register(registry);
-    }
-
-    /** Reads the figures from PostgreSQL; a failure keeps the last ones (the database health check says why). */
-    public void refresh() {
-        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(SNAPSHOT); ResultSet rs = ps.executeQuery()) {
+    @Override
+    void read(Connection c) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(SNAPSHOT); ResultSet rs = ps.executeQuery()) {
             rs.next();
-            values.get("batch.image.records{active}").set(rs.getLong(1));
-            values.get("batch.image.records{deleted}").set(rs.getLong(2));
-            values.get("batch.image.records.imported").set(rs.getLong(3));
-            values.get("batch.image.records.rejected").set(rs.getLong(4));
-            values.get("batch.image.dead.letters").set(rs.getLong(5));
-            values.get("batch.image.records.pending").set(rs.getLong(6));
-            values.get("batch.image.records.failed").set(rs.getLong(7));
-        } catch (SQLException e) {
-            LOG.debug("metrics: cannot read the library's figures: {}", e.getMessage());
+            for (int i = 0; i < COLUMNS.size(); i++) {
+                value(COLUMNS.get(i)).set(rs.getLong(i + 1));
+            }
         }
     }
 }

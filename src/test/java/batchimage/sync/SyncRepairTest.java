@@ -267,21 +267,24 @@ class SyncRepairTest {
     @Test
     @Order(3)
     void theScheduleRunsTheSyncAndMetricsShowItsDrift() throws Exception {
+        // the runs of the schedule are those after lastId: the first may begin its listing before or after the changes
+        // below, so the runs together, not one of them, find each change once (the library was in sync before them)
+        long lastId = TestLibrary.count(db, "SELECT coalesce(max(id), 0) FROM sync_run");
         app.close();
         start(Map.of("sync.enabled", "true", "sync.cron", "0/2 * * * * ?"));
         List<String> active = sqlIdList("status = 'active' AND prompt_fp IS NOT NULL");
-        long lastId = TestLibrary.count(db, "SELECT coalesce(max(id), 0) FROM sync_run");
         removeVectors("prompt", active.subList(30, 32));
         addVectors("prompt", List.of("orphan-from-the-schedule"));
 
-        // the two changes may fall on either side of a tick: the finished runs since, together, find each once.
-        // A run still under way is left out (its drift is written when it ends), so wait for the sums, not for last_sync.
+        // a run still under way is left out (its drift is written when it ends), so wait for the sums, not for last_sync
         String since = " FROM sync_run WHERE id > " + lastId + " AND started_by = 'schedule' AND outcome = 'done'";
-        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(300)).until(() ->
-                TestLibrary.count(db, "SELECT coalesce(sum((drift->'prompt'->>'missing_requeued')::int), 0)" + since) >= 2
-                        && TestLibrary.count(db, "SELECT coalesce(sum((drift->'prompt'->>'orphans_removed')::int), 0)" + since) >= 1
-                        && get("/api/stats").body().path("sync").path("in_sync").asBoolean()
-                        && listed("prompt").containsAll(active.subList(30, 32)));
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(300)).untilAsserted(() -> {
+            assertThat(TestLibrary.count(db, "SELECT coalesce(sum((drift->'prompt'->>'missing_requeued')::int), 0)" + since)).isGreaterThanOrEqualTo(2);
+            assertThat(TestLibrary.count(db, "SELECT coalesce(sum((drift->'prompt'->>'orphans_removed')::int), 0)" + since)).isGreaterThanOrEqualTo(1);
+            JsonNode sync = get("/api/stats").body().path("sync");
+            assertThat(sync.path("in_sync").asBoolean()).as("%s", sync).isTrue();
+            assertThat(listed("prompt")).containsAll(active.subList(30, 32));
+        });
         assertPostgresAndIndexAgree();
         assertThat(TestLibrary.count(db, "SELECT sum((drift->'prompt'->>'missing_requeued')::int)" + since)).isEqualTo(2);
         assertThat(TestLibrary.count(db, "SELECT sum((drift->'prompt'->>'orphans_removed')::int)" + since)).isEqualTo(1);
@@ -294,6 +297,7 @@ class SyncRepairTest {
                         && sample(get("/observe/metrics").body().asText(), "batch_image_sync_runs", "outcome=\"done\"") >= 3);
         String metrics = get("/observe/metrics").body().asText();
         assertThat(sample(metrics, "batch_image_sync_last_end_seconds", null)).isGreaterThan(0.0);
+        assertThat(sample(metrics, "batch_image_sync_last_duration_seconds", null)).isNotNull().isGreaterThanOrEqualTo(0.0).isLessThan(60.0);
         assertThat(sample(metrics, "batch_image_sync_drift", "kind=\"orphans_removed\",namespace=\"prompt\"")).isNotNull();
         assertThat(metrics).contains("batch_image_sync_drift{kind=\"missing_requeued\",namespace=\"description\"}");
         // the tests below break things on purpose and repair them on demand
