@@ -5,6 +5,7 @@ import batchimage.index.IndexBatch;
 import batchimage.index.ModelRecord;
 import batchimage.index.Namespaces;
 import batchimage.pinecone.PineconeClient;
+import batchimage.pinecone.PineconeException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -312,9 +313,17 @@ public final class Synchronizer {
             }
             int generation = name.group(2) == null ? 0 : Integer.parseInt(name.group(2));
             if (generation != live && (building == null || generation != building)) {
-                LOG.info("sync #{}: namespace {} holds {} vectors of generation {}, which is neither live ({}) nor being built; emptied",
+                try {
+                    index.deleteAll(e.getKey());
+                } catch (PineconeException gone) {
+                    if (gone.status() != 404) {
+                        throw gone;
+                    }
+                    // Pinecone's stats lag behind its deletes: the namespace is gone already
+                    continue;
+                }
+                LOG.info("sync #{}: namespace {} held {} vectors of generation {}, which is neither live ({}) nor being built; emptied",
                         run.id, e.getKey(), e.getValue(), generation, live);
-                index.deleteAll(e.getKey());
                 removed.add(e.getKey());
             }
         }

@@ -112,4 +112,52 @@ class SyncFailureTest {
             }
         }
     }
+
+    /**
+     * Pinecone lists namespaces of generations neither live nor being built (a switch whose removal failed): the sync
+     * empties them with deleteAll, names of other shapes are left alone, and one Pinecone already deleted (its stats
+     * lag behind, so it is still listed; its delete answers 404) is not an error.
+     */
+    @Test
+    void theSyncEmptiesPineconeNamespacesOfOldGenerations() throws Exception {
+        var emptied = java.util.concurrent.ConcurrentHashMap.<String>newKeySet();
+        try (var pinecone = new StubHttpServer((r, n) -> {
+            if (r.path().endsWith("/describe_index_stats")) {
+                return Reply.json(200, "{\"namespaces\":{\"prompt-g2\":{\"vectorCount\":5},\"description-g2\":{\"vectorCount\":4},"
+                        + "\"prompt-g1\":{\"vectorCount\":3},\"prompt-g9\":{\"vectorCount\":0},\"other-app\":{\"vectorCount\":7}},"
+                        + "\"dimension\":384,\"totalVectorCount\":19,\"metric\":\"cosine\",\"vectorType\":\"dense\"}");
+            }
+            if (r.path().endsWith("/vectors/list")) {
+                return Reply.json(200, "{\"vectors\":[],\"namespace\":\"prompt\",\"usage\":{\"readUnits\":1}}");
+            }
+            if (r.path().endsWith("/vectors/delete")) {
+                JsonNode body;
+                try {
+                    body = json.readTree(r.body());
+                } catch (java.io.IOException e) {
+                    return Reply.json(400, "{}");
+                }
+                String ns = body.path("namespace").asText();
+                if (body.path("deleteAll").asBoolean() && ns.equals("prompt-g1")) {
+                    return Reply.json(404, "{\"code\":5,\"message\":\"Namespace not found\",\"details\":[]}");
+                }
+                if (body.path("deleteAll").asBoolean()) {
+                    emptied.add(ns);
+                }
+            }
+            return Reply.json(200, "{}");
+        })) {
+            String db = TestPostgres.newDatabase("sync_stale");
+            try (var app = BatchImage.create(TestLibrary.settings(TestLibrary.PROJECT, data, db, Map.of("pinecone.host", pinecone.url(""),
+                    "pinecone.api-key", "pc-test", "pinecone.max-retries", "0", "local-embeddings.preload", "")), BatchImage.Mode.SERVICE).start()) {
+                var res = post(app, "/api/reindex", "{}");
+                assertThat(res.statusCode()).as(res.body()).isEqualTo(200);
+                JsonNode drift = json.readTree(res.body()).path("drift");
+                assertThat(drift.path("stale_namespaces_removed")).extracting(JsonNode::asText).containsExactlyInAnyOrder("prompt-g2", "description-g2");
+                // generation 0 is live here; an empty namespace and another app's are not touched
+                assertThat(emptied).containsExactlyInAnyOrder("prompt-g2", "description-g2");
+                assertThat(get(app, "/api/stats").path("last_sync").path("outcome").asText()).isEqualTo("done");
+            }
+        }
+    }
 }
