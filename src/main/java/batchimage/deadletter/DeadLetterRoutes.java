@@ -25,55 +25,35 @@ public final class DeadLetterRoutes extends RouteBuilder {
     @Override
     public void configure() {
         from("platform-http:/api/dead-letters?httpMethodRestrict=GET").routeId("api-dead-letters")
-                .process(ex -> {
-                    if (!access.admit(ex)) {
-                        return;
-                    }
-                    SearchRoutes.answer(ex, () -> {
-                        var q = HttpRequests.query(ex);
-                        int limit = DeadLetterList.limit(HttpRequests.first(q, "limit"));
-                        return JsonAnswer.of(200, bean("deadLetterList", DeadLetterList.class)
-                                .list(HttpRequests.first(q, "stage"), HttpRequests.first(q, "file"), limit));
-                    });
-                });
+                .process(ex -> SearchRoutes.answer(access, ex, () -> {
+                    var q = HttpRequests.query(ex);
+                    int limit = DeadLetterList.limit(HttpRequests.first(q, "limit"));
+                    return JsonAnswer.of(200, bean("deadLetterList", DeadLetterList.class)
+                            .list(HttpRequests.first(q, "stage"), HttpRequests.first(q, "file"), limit));
+                }));
 
         from("platform-http:/api/dead-letters/{id}/replay?httpMethodRestrict=POST&populateBodyWithForm=false").routeId("api-dead-letter-replay")
-                .process(ex -> {
-                    if (!access.admit(ex)) {
-                        return;
-                    }
+                .process(ex -> SearchRoutes.answer(access, ex, () -> {
                     String id = ex.getMessage().getHeader("id", String.class);
-                    SearchRoutes.answer(ex, () -> {
-                        long letter = DeadLetterReplay.id(id);
-                        JsonNode body = body(HttpRequests.jsonBody(ex), Set.of("record"), "{\"record\": {\"task_id\": \"...\", \"prompt\": \"...\"}}");
-                        JsonNode record = body == null || body.path("record").isNull() || body.path("record").isMissingNode() ? null : body.get("record");
-                        return JsonAnswer.of(200, replay().replay(letter, record));
-                    });
-                });
+                    long letter = DeadLetterReplay.id(id);
+                    JsonNode body = body(HttpRequests.jsonBody(ex), Set.of("record"), "{\"record\": {\"task_id\": \"...\", \"prompt\": \"...\"}}");
+                    JsonNode record = body == null || body.path("record").isNull() || body.path("record").isMissingNode() ? null : body.get("record");
+                    return JsonAnswer.of(200, replay().replay(letter, record));
+                }));
 
         from("platform-http:/api/dead-letters/{id}/dismiss?httpMethodRestrict=POST&populateBodyWithForm=false").routeId("api-dead-letter-dismiss")
-                .process(ex -> {
-                    if (!access.admit(ex)) {
-                        return;
-                    }
+                .process(ex -> SearchRoutes.answer(access, ex, () -> {
                     String id = ex.getMessage().getHeader("id", String.class);
-                    SearchRoutes.answer(ex, () -> {
-                        long letter = DeadLetterReplay.id(id);
-                        JsonNode body = body(HttpRequests.jsonBody(ex), Set.of("note"), "{\"note\": \"fixed by hand\"}");
-                        return JsonAnswer.of(200, replay().dismiss(letter, text(body, "note")));
-                    });
-                });
+                    long letter = DeadLetterReplay.id(id);
+                    JsonNode body = body(HttpRequests.jsonBody(ex), Set.of("note"), "{\"note\": \"fixed by hand\"}");
+                    return JsonAnswer.of(200, replay().dismiss(letter, text(body, "note")));
+                }));
 
         from("platform-http:/api/dead-letters/replay?httpMethodRestrict=POST&populateBodyWithForm=false").routeId("api-dead-letters-replay")
-                .process(ex -> {
-                    if (!access.admit(ex)) {
-                        return;
-                    }
-                    SearchRoutes.answer(ex, () -> {
-                        JsonNode body = body(HttpRequests.jsonBody(ex), Set.of("stage", "file"), "{\"stage\": \"index\"}");
-                        return JsonAnswer.of(200, replay().replayAll(text(body, "stage"), text(body, "file")));
-                    });
-                });
+                .process(ex -> SearchRoutes.answer(access, ex, () -> {
+                    JsonNode body = body(HttpRequests.jsonBody(ex), Set.of("stage", "file"), "{\"stage\": \"index\"}");
+                    return JsonAnswer.of(200, replay().replayAll(text(body, "stage"), text(body, "file")));
+                }));
     }
 
     /** An optional JSON object body with only the given keys; null when there is none. */

@@ -47,41 +47,26 @@ public final class SearchRoutes extends RouteBuilder {
     @Override
     public void configure() {
         from("platform-http:/api/search?httpMethodRestrict=GET,POST&populateBodyWithForm=false").routeId("api-search")
-                .process(ex -> {
-                    if (!access.admit(ex)) {
-                        return;
-                    }
-                    answer(ex, () -> {
-                        boolean post = "POST".equals(ex.getMessage().getHeader(Exchange.HTTP_METHOD, String.class));
-                        SearchRequest req = post ? SearchRequest.fromJson(HttpRequests.jsonBody(ex)) : SearchRequest.fromQuery(HttpRequests.query(ex));
-                        return JsonAnswer.of(200, search().search(req));
-                    });
-                });
+                .process(ex -> answer(access, ex, () -> {
+                    boolean post = "POST".equals(ex.getMessage().getHeader(Exchange.HTTP_METHOD, String.class));
+                    SearchRequest req = post ? SearchRequest.fromJson(HttpRequests.jsonBody(ex)) : SearchRequest.fromQuery(HttpRequests.query(ex));
+                    return JsonAnswer.of(200, search().search(req));
+                }));
 
         from("platform-http:/api/records/{id}?httpMethodRestrict=GET").routeId("api-record")
-                .process(ex -> {
-                    if (!access.admit(ex)) {
-                        return;
-                    }
+                .process(ex -> answer(access, ex, () -> {
                     String id = ex.getMessage().getHeader("id", String.class);
-                    answer(ex, () -> {
-                        var record = search().library().record(uuid(id));
-                        if (record == null) {
-                            throw new ApiError(404, "no record " + id, "id");
-                        }
-                        record.put("image_url", SearchHit.imageUrl(id));
-                        record.put("thumbnail_url", SearchHit.imageUrl(id) + "/thumbnail");
-                        return JsonAnswer.of(200, record);
-                    });
-                });
+                    var record = search().library().record(uuid(id));
+                    if (record == null) {
+                        throw new ApiError(404, "no record " + id, "id");
+                    }
+                    record.put("image_url", SearchHit.imageUrl(id));
+                    record.put("thumbnail_url", SearchHit.imageUrl(id) + "/thumbnail");
+                    return JsonAnswer.of(200, record);
+                }));
 
         from("platform-http:/api/facets?httpMethodRestrict=GET").routeId("api-facets")
-                .process(ex -> {
-                    if (!access.admit(ex)) {
-                        return;
-                    }
-                    answer(ex, () -> JsonAnswer.of(200, search().library().facets(tags(HttpRequests.first(HttpRequests.query(ex), "tags")))));
-                });
+                .process(ex -> answer(access, ex, () -> JsonAnswer.of(200, search().library().facets(tags(HttpRequests.first(HttpRequests.query(ex), "tags"))))));
 
         from("platform-http:/api-doc?httpMethodRestrict=GET").routeId("api-doc")
                 .process(ex -> openApi().send(ex));
@@ -90,6 +75,13 @@ public final class SearchRoutes extends RouteBuilder {
     @FunctionalInterface
     public interface Handler {
         JsonAnswer handle();
+    }
+
+    /** A REST API request: refused as {@code access} says (401), else answered by the handler as below. */
+    public static void answer(ApiAccess access, Exchange ex, Handler h) {
+        if (access.admit(ex)) {
+            answer(ex, h);
+        }
     }
 
     /** Runs a handler and sends its answer, or the error it meets in the API's shape. */

@@ -22,37 +22,22 @@ public final class SyncRoutes extends RouteBuilder {
     @Override
     public void configure() {
         from("platform-http:/api/delete?httpMethodRestrict=POST&populateBodyWithForm=false").routeId("api-delete")
-                .process(ex -> {
-                    if (!access.admit(ex)) {
-                        return;
-                    }
-                    SearchRoutes.answer(ex, () -> {
-                        DeleteRequest req = DeleteRequest.fromJson(HttpRequests.jsonBody(ex));
-                        return JsonAnswer.of(200, deleter().delete(req).asMap(req.filterJson()));
-                    });
-                });
+                .process(ex -> SearchRoutes.answer(access, ex, () -> {
+                    DeleteRequest req = DeleteRequest.fromJson(HttpRequests.jsonBody(ex));
+                    return JsonAnswer.of(200, deleter().delete(req).asMap(req.filterJson()));
+                }));
 
         from("platform-http:/api/reindex?httpMethodRestrict=POST&populateBodyWithForm=false").routeId("api-reindex")
-                .process(ex -> {
-                    if (!access.admit(ex)) {
-                        return;
-                    }
-                    SearchRoutes.answer(ex, () -> {
-                        byte[] body = HttpRequests.jsonBody(ex);
-                        var req = body == null || body.length == 0 ? null
-                                : batchimage.search.ApiError.objectBody(body, "{\"mode\": \"changed\"} or {\"mode\": \"full\"}");
-                        String mode = SyncCall.mode(req == null || req.path("mode").isNull() ? null : req.path("mode").asText());
-                        return JsonAnswer.of(200, SyncCall.run(getContext(), "api", mode));
-                    });
-                });
+                .process(ex -> SearchRoutes.answer(access, ex, () -> {
+                    byte[] body = HttpRequests.jsonBody(ex);
+                    var req = body == null || body.length == 0 ? null
+                            : batchimage.search.ApiError.objectBody(body, "{\"mode\": \"changed\"} or {\"mode\": \"full\"}");
+                    String mode = SyncCall.mode(req == null || req.path("mode").isNull() ? null : req.path("mode").asText());
+                    return JsonAnswer.of(200, SyncCall.run(getContext(), "api", mode));
+                }));
 
         from("platform-http:/api/stats?httpMethodRestrict=GET").routeId("api-stats")
-                .process(ex -> {
-                    if (!access.admit(ex)) {
-                        return;
-                    }
-                    SearchRoutes.answer(ex, () -> JsonAnswer.of(200, stats().stats()));
-                });
+                .process(ex -> SearchRoutes.answer(access, ex, () -> JsonAnswer.of(200, stats().stats())));
     }
 
     private Deleter deleter() {
