@@ -5,6 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import batchimage.BatchImage;
 import batchimage.pinecone.PineconeClient;
+import batchimage.support.Api;
+import batchimage.support.Api.Answer;
 import batchimage.support.Cli;
 import batchimage.support.TestLibrary;
 import batchimage.support.TestPostgres;
@@ -45,10 +47,7 @@ class DeadLetterReplayTest {
     private String db;
     private BatchImage app;
     private String base;
-
-    private record Answer(int status, JsonNode body) {
-    }
-
+    private Api api;
 
     @BeforeAll
     void importMalformedFiles(@TempDir Path folder) throws Exception {
@@ -56,6 +55,7 @@ class DeadLetterReplayTest {
         db = TestPostgres.newDatabase("replay");
         app = TestLibrary.service(data, db);
         base = "http://127.0.0.1:" + app.settings().get("batch-image.port");
+        api = Api.of(app);
         assertThat(app.importFile(TestLibrary.copyShared("malformed/" + MIXED, data.resolve("input"))).outcome()).isEqualTo("done");
         // the truncated file goes through the inbox, which moves it to error/ with its report
         Path tmp = TestLibrary.copyShared("malformed/" + TRUNCATED, data.resolve("staging"));
@@ -70,14 +70,6 @@ class DeadLetterReplayTest {
             app.close();
         }
     }
-
-    private Answer post(String path, String body) throws Exception {
-        var req = HttpRequest.newBuilder(URI.create(base + path)).header("Content-Type", "application/json")
-                .POST(body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body)).build();
-        HttpResponse<String> res = http.send(req, HttpResponse.BodyHandlers.ofString());
-        return new Answer(res.statusCode(), json.readTree(res.body()));
-    }
-
 
     /** The ingest dead letter of the mixed file's BAD sub-theme at this position. */
     private long rejected(int position) {
@@ -106,7 +98,7 @@ class DeadLetterReplayTest {
         long letter = rejected(1);
         assertThat(column(letter, "field")).isEqualTo("task_id");
 
-        Answer same = post("/api/dead-letters/" + letter + "/replay", null);
+        Answer same = api.post("/api/dead-letters/" + letter + "/replay", null);
         assertThat(same.status()).as(same.body().toString()).isEqualTo(200);
         assertThat(same.body().path("state").asText()).isEqualTo("open");
         assertThat(same.body().path("replayed").asBoolean()).isFalse();
@@ -117,7 +109,7 @@ class DeadLetterReplayTest {
 
         String id = "3f1d3c1e-7b0a-4c38-9d9e-0a4f1b2c3d51";
         var record = corrected(letter, id);
-        Answer fixed = post("/api/dead-letters/" + letter + "/replay", json.writeValueAsString(Map.of("record", record)));
+        Answer fixed = api.post("/api/dead-letters/" + letter + "/replay", json.writeValueAsString(Map.of("record", record)));
         assertThat(fixed.status()).as(fixed.body().toString()).isEqualTo(200);
         assertThat(fixed.body().path("state").asText()).isEqualTo("replayed");
         assertThat(fixed.body().path("written").asText()).isEqualTo("inserted");
@@ -137,10 +129,8 @@ class DeadLetterReplayTest {
         assertThat(hasVectors(id)).isTrue();
 
         // the listing shows what became of it
-        HttpResponse<String> list = http.send(HttpRequest.newBuilder(URI.create(base + "/api/dead-letters?stage=ingest&file=" + MIXED)).GET().build(),
-                HttpResponse.BodyHandlers.ofString());
         JsonNode shown = null;
-        for (JsonNode d : json.readTree(list.body()).path("dead_letters")) {
+        for (JsonNode d : api.get("/api/dead-letters?stage=ingest&file=" + MIXED).body().path("dead_letters")) {
             if (d.path("id").asLong() == letter) {
                 shown = d;
             }
@@ -152,7 +142,7 @@ class DeadLetterReplayTest {
         assertThat(shown.path("corrected_raw").asText()).contains(id);
 
         // replayed once: not again
-        Answer again = post("/api/dead-letters/" + letter + "/replay", null);
+        Answer again = api.post("/api/dead-letters/" + letter + "/replay", null);
         assertThat(again.status()).isEqualTo(409);
         assertThat(again.body().path("error").asText()).contains("replayed", "not open");
     }
@@ -161,7 +151,7 @@ class DeadLetterReplayTest {
     void dismissSetsALetterAsideWithItsNoteAndChangesNothingElse() throws Exception {
         long letter = rejected(4);
         long records = TestLibrary.count(db, "SELECT count(*) FROM image_library");
-        Answer a = post("/api/dead-letters/" + letter + "/dismiss", "{\"note\": \"a stray string, nothing to import\"}");
+        Answer a = api.post("/api/dead-letters/" + letter + "/dismiss", "{\"note\": \"a stray string, nothing to import\"}");
         assertThat(a.status()).as(a.body().toString()).isEqualTo(200);
         assertThat(a.body().path("state").asText()).isEqualTo("dismissed");
         assertThat(column(letter, "state")).isEqualTo("dismissed");
@@ -170,35 +160,35 @@ class DeadLetterReplayTest {
         assertThat(column(letter, "replay_count")).isEqualTo("0");
         assertThat(TestLibrary.count(db, "SELECT count(*) FROM image_library")).isEqualTo(records);
 
-        Answer replay = post("/api/dead-letters/" + letter + "/replay", null);
+        Answer replay = api.post("/api/dead-letters/" + letter + "/replay", null);
         assertThat(replay.status()).isEqualTo(409);
         assertThat(replay.body().path("error").asText()).contains("dismissed");
-        assertThat(post("/api/dead-letters/" + letter + "/dismiss", null).status()).isEqualTo(409);
+        assertThat(api.post("/api/dead-letters/" + letter + "/dismiss", null).status()).isEqualTo(409);
     }
 
     @Test
     void wrongRequestsAreRefusedNamingWhatIsWrong() throws Exception {
-        Answer unknown = post("/api/dead-letters/987654/replay", null);
+        Answer unknown = api.post("/api/dead-letters/987654/replay", null);
         assertThat(unknown.status()).isEqualTo(404);
         assertThat(unknown.body().path("error").asText()).contains("987654");
-        assertThat(post("/api/dead-letters/987654/dismiss", null).status()).isEqualTo(404);
-        assertThat(post("/api/dead-letters/abc/replay", null).body().path("field").asText()).isEqualTo("id");
-        assertThat(post("/api/dead-letters/abc/replay", null).status()).isEqualTo(400);
+        assertThat(api.post("/api/dead-letters/987654/dismiss", null).status()).isEqualTo(404);
+        assertThat(api.post("/api/dead-letters/abc/replay", null).body().path("field").asText()).isEqualTo("id");
+        assertThat(api.post("/api/dead-letters/abc/replay", null).status()).isEqualTo(400);
 
         long open = TestLibrary.count(db, "INSERT INTO dead_letter (stage, source_file, sub_theme, position, field, reason, raw)"
                 + " VALUES ('ingest', '" + MIXED + "', 'BAD', 99, 'task_id', 'no task_id, expected a UUID', '{\"prompt\": \"a lighthouse\"}') RETURNING id");
-        Answer notJson = post("/api/dead-letters/" + open + "/replay", "{not json");
+        Answer notJson = api.post("/api/dead-letters/" + open + "/replay", "{not json");
         assertThat(notJson.status()).isEqualTo(400);
-        Answer unknownKey = post("/api/dead-letters/" + open + "/replay", "{\"recrod\": {}}");
+        Answer unknownKey = api.post("/api/dead-letters/" + open + "/replay", "{\"recrod\": {}}");
         assertThat(unknownKey.status()).isEqualTo(400);
         assertThat(unknownKey.body().path("field").asText()).isEqualTo("recrod");
-        Answer notObject = post("/api/dead-letters/" + open + "/replay", "{\"record\": [1, 2]}");
+        Answer notObject = api.post("/api/dead-letters/" + open + "/replay", "{\"record\": [1, 2]}");
         assertThat(notObject.status()).isEqualTo(400);
         assertThat(notObject.body().path("field").asText()).isEqualTo("record");
-        Answer note = post("/api/dead-letters/" + open + "/dismiss", "{\"note\": 5}");
+        Answer note = api.post("/api/dead-letters/" + open + "/dismiss", "{\"note\": 5}");
         assertThat(note.status()).isEqualTo(400);
         assertThat(note.body().path("field").asText()).isEqualTo("note");
-        Answer stage = post("/api/dead-letters/replay", "{\"stage\": [\"index\"]}");
+        Answer stage = api.post("/api/dead-letters/replay", "{\"stage\": [\"index\"]}");
         assertThat(stage.status()).isEqualTo(400);
         assertThat(stage.body().path("field").asText()).isEqualTo("stage");
         // none of these touched it
@@ -206,18 +196,18 @@ class DeadLetterReplayTest {
         assertThat(column(open, "replay_count")).isEqualTo("0");
 
         long file = TestLibrary.count(db, "SELECT id FROM dead_letter WHERE stage = 'ingest-file'");
-        Answer recordForAFile = post("/api/dead-letters/" + file + "/replay", "{\"record\": {\"task_id\": \"x\"}}");
+        Answer recordForAFile = api.post("/api/dead-letters/" + file + "/replay", "{\"record\": {\"task_id\": \"x\"}}");
         assertThat(recordForAFile.status()).isEqualTo(400);
         assertThat(recordForAFile.body().path("field").asText()).isEqualTo("record");
 
         // a failure of a route whose raw names no records (a route a user added, say) cannot be replayed
         long other = TestLibrary.count(db, "INSERT INTO dead_letter (stage, reason, raw) VALUES ('my-route', 'the printer did not answer',"
                 + " '{\"route\": \"my-route\"}') RETURNING id");
-        Answer cannot = post("/api/dead-letters/" + other + "/replay", null);
+        Answer cannot = api.post("/api/dead-letters/" + other + "/replay", null);
         assertThat(cannot.status()).isEqualTo(409);
         assertThat(cannot.body().path("error").asText()).contains("cannot be replayed, dismiss it");
         assertThat(column(other, "state")).isEqualTo("open");
-        assertThat(post("/api/dead-letters/" + other + "/dismiss", null).body().path("state").asText()).isEqualTo("dismissed");
+        assertThat(api.post("/api/dead-letters/" + other + "/dismiss", null).body().path("state").asText()).isEqualTo("dismissed");
     }
 
     @Test
@@ -315,7 +305,7 @@ class DeadLetterReplayTest {
         assertThat(data.resolve("error").resolve(TRUNCATED + ".error.txt")).exists();
 
         // still truncated: it stays open with the import's reason, and no second dead letter appears
-        Answer same = post("/api/dead-letters/" + letter + "/replay", null);
+        Answer same = api.post("/api/dead-letters/" + letter + "/replay", null);
         assertThat(same.status()).as(same.body().toString()).isEqualTo(200);
         assertThat(same.body().path("state").asText()).isEqualTo("open");
         assertThat(same.body().path("reason").asText()).isNotBlank();
@@ -330,7 +320,7 @@ class DeadLetterReplayTest {
                     .put("file_name", "batch_cases_000" + r[1]).put("tags", "lighthouse, cliff").put("file_path", "");
         }
         Files.writeString(inError, json.writeValueAsString(Map.of("CASES", records)), StandardCharsets.UTF_8);
-        Answer fixed = post("/api/dead-letters/" + letter + "/replay", "{}");
+        Answer fixed = api.post("/api/dead-letters/" + letter + "/replay", "{}");
         assertThat(fixed.status()).as(fixed.body().toString()).isEqualTo(200);
         assertThat(fixed.body().path("state").asText()).isEqualTo("replayed");
         assertThat(fixed.body().path("import").path("inserted").asLong()).isEqualTo(2);
@@ -343,13 +333,13 @@ class DeadLetterReplayTest {
         // an older letter of the same file: imported since, nothing left to replay
         long older = TestLibrary.count(db, "INSERT INTO dead_letter (created_at, stage, source_file, reason) VALUES (now() - interval '1 day',"
                 + " 'ingest-file', '" + TRUNCATED + "', 'truncated') RETURNING id");
-        Answer since = post("/api/dead-letters/" + older + "/replay", null);
+        Answer since = api.post("/api/dead-letters/" + older + "/replay", null);
         assertThat(since.body().path("state").asText()).isEqualTo("replayed");
         assertThat(since.body().path("message").asText()).contains("imported since");
         // a file that is not in error/ and was never imported: it stays open and says where it should be
         String lost = "batch_image_data_lost_final.json";
         long gone = TestLibrary.count(db, "INSERT INTO dead_letter (stage, source_file, reason) VALUES ('ingest-file', '" + lost + "', 'not JSON') RETURNING id");
-        Answer missing = post("/api/dead-letters/" + gone + "/replay", null);
+        Answer missing = api.post("/api/dead-letters/" + gone + "/replay", null);
         assertThat(missing.body().path("state").asText()).isEqualTo("open");
         assertThat(missing.body().path("reason").asText()).contains(lost, "no longer in", "error");
         assertThat(column(gone, "state")).isEqualTo("open");

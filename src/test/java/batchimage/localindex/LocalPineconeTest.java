@@ -4,16 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import batchimage.BatchImage;
 import batchimage.pinecone.FilterParser;
+import batchimage.support.Api;
+import batchimage.support.Api.Answer;
 import batchimage.support.TestLibrary;
 import batchimage.support.TestPostgres;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -36,7 +34,6 @@ class LocalPineconeTest {
     private static final String[] SUBS = {"ANIMAL", "FOOD", "VEHICLE", "PORTRAIT", "LANDSCAPE"};
     private static final String[] TAGS = {"cat", "dog", "red", "blue", "car", "tree", "sky", "sea"};
     private final ObjectMapper json = new ObjectMapper();
-    private final HttpClient http = HttpClient.newHttpClient();
     private final Random rnd = new Random(7);
 
     @TempDir
@@ -44,6 +41,7 @@ class LocalPineconeTest {
     private String db;
     private BatchImage app;
     private String base;
+    private Api api;
 
     @BeforeEach
     void start() {
@@ -54,26 +52,12 @@ class LocalPineconeTest {
     private void startApp() {
         app = TestLibrary.service(data, db);
         base = "http://127.0.0.1:" + app.settings().get("batch-image.port") + "/pinecone";
+        api = new Api(base);
     }
 
     @AfterEach
     void stop() {
         app.close();
-    }
-
-    private record Answer(int status, JsonNode body) {
-    }
-
-    private Answer post(String path, Object body) throws Exception {
-        String text = body instanceof String s ? s : json.writeValueAsString(body);
-        var res = http.send(HttpRequest.newBuilder(URI.create(base + path)).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(text)).build(), HttpResponse.BodyHandlers.ofString());
-        return new Answer(res.statusCode(), json.readTree(res.body()));
-    }
-
-    private Answer get(String pathAndQuery) throws Exception {
-        var res = http.send(HttpRequest.newBuilder(URI.create(base + pathAndQuery)).GET().build(), HttpResponse.BodyHandlers.ofString());
-        return new Answer(res.statusCode(), json.readTree(res.body()));
     }
 
     private float[] randomUnit() {
@@ -132,12 +116,12 @@ class LocalPineconeTest {
             values.add(v);
             vectors.add(vector("rec-" + i, v, randomMetadata(i)));
         }
-        Answer up = post("/vectors/upsert", upsertBody("prompt", vectors));
+        Answer up = api.post("/vectors/upsert", upsertBody("prompt", vectors));
         assertThat(up.status()).isEqualTo(200);
         assertThat(up.body().get("upsertedCount").asInt()).isEqualTo(50);
-        assertThat(post("/vectors/upsert", upsertBody("description", vectors.subList(0, 20))).status()).isEqualTo(200);
+        assertThat(api.post("/vectors/upsert", upsertBody("description", vectors.subList(0, 20))).status()).isEqualTo(200);
 
-        Answer stats = post("/describe_index_stats", "{}");
+        Answer stats = api.post("/describe_index_stats", "{}");
         assertThat(stats.body().get("namespaces").get("prompt").get("vectorCount").asInt()).isEqualTo(50);
         assertThat(stats.body().get("namespaces").get("description").get("vectorCount").asInt()).isEqualTo(20);
         assertThat(stats.body().get("totalVectorCount").asInt()).isEqualTo(70);
@@ -152,7 +136,7 @@ class LocalPineconeTest {
         for (float f : values.get(7)) {
             qv.add(f);
         }
-        Answer res = post("/query", q);
+        Answer res = api.post("/query", q);
         assertThat(res.status()).isEqualTo(200);
         JsonNode matches = res.body().get("matches");
         assertThat(matches).hasSize(5);
@@ -167,11 +151,11 @@ class LocalPineconeTest {
         assertThat(matches.get(0).get("metadata").get("name").asText()).isEqualTo("img_7");
         assertThat(res.body().get("namespace").asText()).isEqualTo("prompt");
 
-        Answer byId = post("/query", "{\"namespace\": \"prompt\", \"id\": \"rec-9\", \"topK\": 1, \"includeValues\": true}");
+        Answer byId = api.post("/query", "{\"namespace\": \"prompt\", \"id\": \"rec-9\", \"topK\": 1, \"includeValues\": true}");
         assertThat(byId.body().get("matches").get(0).get("id").asText()).isEqualTo("rec-9");
         assertThat(byId.body().get("matches").get(0).get("values")).hasSize(DIM);
 
-        Answer fetched = get("/vectors/fetch?ids=rec-1&ids=rec-2&ids=missing&namespace=prompt");
+        Answer fetched = api.get("/vectors/fetch?ids=rec-1&ids=rec-2&ids=missing&namespace=prompt");
         assertThat(fetched.status()).isEqualTo(200);
         assertThat(fetched.body().get("vectors").size()).isEqualTo(2);
         assertThat(fetched.body().get("vectors").get("rec-2").get("values").get(0).floatValue()).isEqualTo(values.get(2)[0]);
@@ -186,7 +170,7 @@ class LocalPineconeTest {
             metadata.add(randomMetadata(i));
             vectors.add(vector("r" + i, randomUnit(), metadata.get(i)));
         }
-        assertThat(post("/vectors/upsert", upsertBody("f", vectors)).status()).isEqualTo(200);
+        assertThat(api.post("/vectors/upsert", upsertBody("f", vectors)).status()).isEqualTo(200);
         String[] filters = {
             "{\"sub_theme\": \"ANIMAL\"}",
             "{\"sub_theme\": {\"$ne\": \"ANIMAL\"}}",
@@ -214,7 +198,7 @@ class LocalPineconeTest {
             for (float x : randomUnit()) {
                 qv.add(x);
             }
-            Answer a = post("/query", q);
+            Answer a = api.post("/query", q);
             assertThat(a.status()).as(f).isEqualTo(200);
             Set<String> got = new HashSet<>(a.body().get("matches").findValuesAsText("id"));
             Set<String> expected = new HashSet<>();
@@ -234,12 +218,12 @@ class LocalPineconeTest {
         for (int i = 0; i < 35; i++) {
             vectors.add(vector((i % 2 == 0 ? "doc1#" : "doc2#") + String.format("%03d", i), randomUnit(), null));
         }
-        post("/vectors/upsert", upsertBody("l", vectors));
+        api.post("/vectors/upsert", upsertBody("l", vectors));
         var seen = new ArrayList<String>();
         String token = null;
         int pages = 0;
         do {
-            Answer a = get("/vectors/list?namespace=l&prefix=doc1%23&limit=5" + (token == null ? "" : "&paginationToken=" + token));
+            Answer a = api.get("/vectors/list?namespace=l&prefix=doc1%23&limit=5" + (token == null ? "" : "&paginationToken=" + token));
             assertThat(a.status()).isEqualTo(200);
             a.body().get("vectors").forEach(v -> seen.add(v.get("id").asText()));
             token = a.body().has("pagination") ? a.body().get("pagination").get("next").asText() : null;
@@ -248,7 +232,7 @@ class LocalPineconeTest {
         assertThat(seen).hasSize(18).allMatch(id -> id.startsWith("doc1#")).isSorted();
         assertThat(new TreeSet<>(seen)).hasSize(18);
         assertThat(pages).isEqualTo(4);
-        assertThat(get("/vectors/list?namespace=l&limit=101").status()).isEqualTo(400);
+        assertThat(api.get("/vectors/list?namespace=l&limit=101").status()).isEqualTo(400);
     }
 
     @Test
@@ -257,28 +241,28 @@ class LocalPineconeTest {
         for (int i = 0; i < 10; i++) {
             vectors.add(vector("u" + i, randomUnit(), Map.of("sub_theme", i < 4 ? "A" : "B", "name", "n" + i)));
         }
-        post("/vectors/upsert", upsertBody("u", vectors));
-        assertThat(post("/vectors/update", "{\"namespace\": \"u\", \"id\": \"u1\", \"setMetadata\": {\"name\": \"renamed\", \"hd\": true}}").status())
+        api.post("/vectors/upsert", upsertBody("u", vectors));
+        assertThat(api.post("/vectors/update", "{\"namespace\": \"u\", \"id\": \"u1\", \"setMetadata\": {\"name\": \"renamed\", \"hd\": true}}").status())
                 .isEqualTo(200);
-        JsonNode meta = get("/vectors/fetch?ids=u1&namespace=u").body().get("vectors").get("u1").get("metadata");
+        JsonNode meta = api.get("/vectors/fetch?ids=u1&namespace=u").body().get("vectors").get("u1").get("metadata");
         assertThat(meta.get("name").asText()).isEqualTo("renamed");
         assertThat(meta.get("sub_theme").asText()).isEqualTo("A");
         assertThat(meta.get("hd").asBoolean()).isTrue();
-        assertThat(post("/vectors/update", "{\"namespace\": \"u\", \"id\": \"nope\", \"setMetadata\": {\"a\": 1}}").status()).isEqualTo(404);
-        assertThat(post("/vectors/update", "{\"namespace\": \"u\", \"filter\": {\"sub_theme\": \"A\"}, \"setMetadata\": {\"x\": 1}, \"dryRun\": true}")
+        assertThat(api.post("/vectors/update", "{\"namespace\": \"u\", \"id\": \"nope\", \"setMetadata\": {\"a\": 1}}").status()).isEqualTo(404);
+        assertThat(api.post("/vectors/update", "{\"namespace\": \"u\", \"filter\": {\"sub_theme\": \"A\"}, \"setMetadata\": {\"x\": 1}, \"dryRun\": true}")
                 .body().get("matchedRecords").asInt()).isEqualTo(4);
 
-        post("/vectors/delete", "{\"namespace\": \"u\", \"ids\": [\"u0\", \"u9\"]}");
+        api.post("/vectors/delete", "{\"namespace\": \"u\", \"ids\": [\"u0\", \"u9\"]}");
         assertThat(count("u")).isEqualTo(8);
-        post("/vectors/delete", "{\"namespace\": \"u\", \"filter\": {\"sub_theme\": \"A\"}}");
+        api.post("/vectors/delete", "{\"namespace\": \"u\", \"filter\": {\"sub_theme\": \"A\"}}");
         assertThat(count("u")).isEqualTo(5);
-        assertThat(post("/vectors/delete", "{\"namespace\": \"u\", \"deleteAll\": true, \"ids\": [\"u5\"]}").status()).isEqualTo(400);
-        post("/vectors/delete", "{\"namespace\": \"u\", \"deleteAll\": true}");
+        assertThat(api.post("/vectors/delete", "{\"namespace\": \"u\", \"deleteAll\": true, \"ids\": [\"u5\"]}").status()).isEqualTo(400);
+        api.post("/vectors/delete", "{\"namespace\": \"u\", \"deleteAll\": true}");
         assertThat(count("u")).isZero();
     }
 
     private int count(String namespace) throws Exception {
-        JsonNode ns = post("/describe_index_stats", "{}").body().get("namespaces").get(namespace);
+        JsonNode ns = api.post("/describe_index_stats", "{}").body().get("namespaces").get(namespace);
         return ns == null ? 0 : ns.get("vectorCount").asInt();
     }
 
@@ -307,19 +291,19 @@ class LocalPineconeTest {
             {"/vectors/delete", "{\"namespace\": \"e\"}", "exactly one of ids, filter and deleteAll"},
         };
         for (Object[] c : cases) {
-            Answer a = post((String) c[0], c[1]);
+            Answer a = api.post((String) c[0], c[1]);
             assertThat(a.status()).as(c[2].toString()).isEqualTo(400);
             assertThat(a.body().get("code").asInt()).isEqualTo(3);
             assertThat(a.body().get("message").asText()).contains(c[2].toString());
             assertThat(a.body().get("details").isArray()).isTrue();
         }
         var nullMeta = "{\"vectors\": [{\"id\": \"a\", \"values\": " + json.writeValueAsString(v) + ", \"metadata\": {\"k\": null}}]}";
-        assertThat(post("/vectors/upsert", nullMeta).body().get("message").asText()).contains("null is not supported");
+        assertThat(api.post("/vectors/upsert", nullMeta).body().get("message").asText()).contains("null is not supported");
         var huge = new ArrayList<ObjectNode>();
         for (int i = 0; i < 1000; i++) {
             huge.add(vector("h" + i, randomUnit(), null));
         }
-        assertThat(post("/vectors/upsert", upsertBody("e", huge)).body().get("message").asText()).contains("exceeds the maximum of 2097152 bytes");
+        assertThat(api.post("/vectors/upsert", upsertBody("e", huge)).body().get("message").asText()).contains("exceeds the maximum of 2097152 bytes");
     }
 
     @Test
@@ -335,10 +319,10 @@ class LocalPineconeTest {
                     for (int i = 0; i < 25; i++) {
                         batch.add(vector("w" + writer + "-" + b + "-" + i, randomUnitSynchronized(), Map.of("writer", (double) writer)));
                     }
-                    Answer a = post("/vectors/upsert", upsertBody("c", batch));
+                    Answer a = api.post("/vectors/upsert", upsertBody("c", batch));
                     assertThat(a.status()).isEqualTo(200);
                     sent += 25;
-                    assertThat(post("/query", "{\"namespace\": \"c\", \"id\": \"w" + writer + "-0-0\", \"topK\": 3}").status()).isEqualTo(200);
+                    assertThat(api.post("/query", "{\"namespace\": \"c\", \"id\": \"w" + writer + "-0-0\", \"topK\": 3}").status()).isEqualTo(200);
                 }
                 return sent;
             }));
@@ -353,7 +337,7 @@ class LocalPineconeTest {
         app.close();
         startApp();
         assertThat(count("c")).isEqualTo(1000);
-        assertThat(get("/vectors/fetch?ids=w3-9-24&namespace=c").body().get("vectors").get("w3-9-24").get("metadata").get("writer").asDouble())
+        assertThat(api.get("/vectors/fetch?ids=w3-9-24&namespace=c").body().get("vectors").get("w3-9-24").get("metadata").get("writer").asDouble())
                 .isEqualTo(3.0);
     }
 

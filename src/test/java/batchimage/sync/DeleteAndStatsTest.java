@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import batchimage.BatchImage;
+import batchimage.support.Api;
+import batchimage.support.Api.Answer;
 import batchimage.support.Cli;
 import batchimage.support.TestLibrary;
 import batchimage.support.TestPostgres;
@@ -58,15 +60,12 @@ class DeleteAndStatsTest {
     private String db;
     private BatchImage app;
     private String base;
+    private Api api;
     /** The input records: id, sub-theme and tags. */
     private final List<Input> input = new ArrayList<>();
 
     private record Input(String id, String subTheme, Set<String> tags) {
     }
-
-    private record Answer(int status, JsonNode body) {
-    }
-
 
     @BeforeAll
     void importAndIndexTheLibrary(@TempDir Path folder) throws Exception {
@@ -93,6 +92,7 @@ class DeleteAndStatsTest {
     private void startService() {
         app = TestLibrary.service(data, db);
         base = "http://127.0.0.1:" + app.settings().get("batch-image.port");
+        api = Api.of(app);
     }
 
     @AfterAll
@@ -104,28 +104,12 @@ class DeleteAndStatsTest {
 
     // ---- helpers
 
-    private Answer send(HttpRequest.Builder b) throws Exception {
-        HttpResponse<String> res = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
-        String type = res.headers().firstValue("Content-Type").orElse("");
-        return new Answer(res.statusCode(), type.startsWith("application/json") ? json.readTree(res.body()) : json.getNodeFactory().textNode(res.body()));
-    }
-
-    private Answer post(String path, Object body) throws Exception {
-        String text = body instanceof String s ? s : json.writeValueAsString(body);
-        return send(HttpRequest.newBuilder(URI.create(base + path)).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(text)));
-    }
-
-    private Answer get(String path) throws Exception {
-        return send(HttpRequest.newBuilder(URI.create(base + path)).GET());
-    }
-
     private JsonNode delete(String filter, boolean dryRun, boolean purge) throws Exception {
         var body = new LinkedHashMap<String, Object>();
         body.put("filter", json.readTree(filter));
         body.put("dry_run", dryRun);
         body.put("purge", purge);
-        Answer a = post("/api/delete", body);
+        Answer a = api.post("/api/delete", body);
         assertThat(a.status()).as("%s", a.body()).isEqualTo(200);
         return a.body();
     }
@@ -148,7 +132,7 @@ class DeleteAndStatsTest {
     }
 
     private Map<String, Long> vectorCounts() throws Exception {
-        Answer a = post("/pinecone/describe_index_stats", "{}");
+        Answer a = api.post("/pinecone/describe_index_stats", "{}");
         assertThat(a.status()).isEqualTo(200);
         var out = new LinkedHashMap<String, Long>();
         for (String ns : List.of("prompt", "description")) {
@@ -163,7 +147,7 @@ class DeleteAndStatsTest {
         for (int i = 0; i < list.size(); i += 50) {
             var q = new StringBuilder("namespace=" + namespace);
             list.subList(i, Math.min(list.size(), i + 50)).forEach(id -> q.append("&ids=").append(URLEncoder.encode(id, StandardCharsets.UTF_8)));
-            Answer a = get("/pinecone/vectors/fetch?" + q);
+            Answer a = api.get("/pinecone/vectors/fetch?" + q);
             assertThat(a.status()).isEqualTo(200);
             a.body().path("vectors").fieldNames().forEachRemaining(found::add);
         }
@@ -189,13 +173,12 @@ class DeleteAndStatsTest {
     /** Ids purged so far (no longer in PostgreSQL at all). */
     private final Set<String> purged = new HashSet<>();
 
-
     // ---- tests
 
     @Test
     @Order(1)
     void statsOfTheFreshLibraryMatchPostgresAndTheIndex() throws Exception {
-        Answer a = get("/api/stats");
+        Answer a = api.get("/api/stats");
         assertThat(a.status()).isEqualTo(200);
         JsonNode s = a.body();
         assertThat(s.path("sync").path("in_sync").asBoolean()).as("%s", s.path("sync")).isTrue();
@@ -238,11 +221,11 @@ class DeleteAndStatsTest {
     @Order(2)
     void healthAnswersWithTheDatabaseTheEmbeddingsAndTheIndex() throws Exception {
         // the first request starts the probes in the background; later ones see their outcome
-        Answer first = get("/observe/health");
+        Answer first = api.get("/observe/health");
         assertThat(first.status()).isEqualTo(200);
         var checks = new LinkedHashMap<String, JsonNode>();
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(300)).until(() -> {
-            Answer a = get("/observe/health");
+            Answer a = api.get("/observe/health");
             checks.clear();
             a.body().path("checks").forEach(c -> checks.put(c.path("name").asText(), c));
             return a.status() == 200 && a.body().path("status").asText().equals("UP")
@@ -260,7 +243,7 @@ class DeleteAndStatsTest {
     @Order(3)
     void metricsShowTheLibrarysFiguresInPrometheusFormat() throws Exception {
         await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500)).until(() -> {
-            String t = get("/observe/metrics").body().asText();
+            String t = api.get("/observe/metrics").body().asText();
             return Double.valueOf(79).equals(sample(t, "batch_image_records", "status=\"active\""));
         });
         HttpResponse<String> res = http.send(HttpRequest.newBuilder(URI.create(base + "/observe/metrics")).GET().build(), HttpResponse.BodyHandlers.ofString());
@@ -349,13 +332,13 @@ class DeleteAndStatsTest {
     void searchNoLongerFindsDeletedRecords() throws Exception {
         Set<String> deleted = sqlIds("status <> 'active'");
         for (String q : List.of("a car on the road", "a pizza on a table", "an animal in the grass")) {
-            Answer a = post("/api/search", Map.of("query", q, "top_k", 100));
+            Answer a = api.post("/api/search", Map.of("query", q, "top_k", 100));
             assertThat(a.status()).isEqualTo(200);
             var ids = new HashSet<String>();
             a.body().path("matches").forEach(m -> ids.add(m.path("id").asText()));
             assertThat(ids).isNotEmpty().doesNotContainAnyElementsOf(deleted);
         }
-        Answer list = post("/api/search", Map.of("filter", Map.of("sub_theme", "VEHICLE")));
+        Answer list = api.post("/api/search", Map.of("filter", Map.of("sub_theme", "VEHICLE")));
         assertThat(list.body().path("matches")).isEmpty();
     }
 
@@ -385,18 +368,18 @@ class DeleteAndStatsTest {
     @Order(11)
     void aBadOrEmptyFilterIsRefusedNamingThePart() throws Exception {
         long active = TestLibrary.count(db, "SELECT count(*) FROM image_library WHERE status = 'active'");
-        Answer unknown = post("/api/delete", "{\"filter\": {\"subtheme\": \"PERSON\"}}");
+        Answer unknown = api.post("/api/delete", "{\"filter\": {\"subtheme\": \"PERSON\"}}");
         assertThat(unknown.status()).isEqualTo(400);
         assertThat(unknown.body().path("field").asText()).isEqualTo("filter.subtheme");
-        Answer badOp = post("/api/delete", "{\"filter\": {\"sub_theme\": {\"$like\": \"PER%\"}}}");
+        Answer badOp = api.post("/api/delete", "{\"filter\": {\"sub_theme\": {\"$like\": \"PER%\"}}}");
         assertThat(badOp.status()).isEqualTo(400);
         assertThat(badOp.body().path("field").asText()).startsWith("filter.sub_theme");
-        Answer empty = post("/api/delete", "{\"filter\": {}}");
+        Answer empty = api.post("/api/delete", "{\"filter\": {}}");
         assertThat(empty.status()).isEqualTo(400);
         assertThat(empty.body().path("field").asText()).isEqualTo("filter");
-        Answer none = post("/api/delete", "{\"dry_run\": true}");
+        Answer none = api.post("/api/delete", "{\"dry_run\": true}");
         assertThat(none.status()).isEqualTo(400);
-        Answer flag = post("/api/delete", "{\"filter\": {\"sub_theme\": \"PERSON\"}, \"dry_run\": \"yes\"}");
+        Answer flag = api.post("/api/delete", "{\"filter\": {\"sub_theme\": \"PERSON\"}, \"dry_run\": \"yes\"}");
         assertThat(flag.status()).isEqualTo(400);
         assertThat(flag.body().path("field").asText()).isEqualTo("dry_run");
         assertThat(TestLibrary.count(db, "SELECT count(*) FROM image_library WHERE status = 'active'")).isEqualTo(active);
@@ -408,7 +391,7 @@ class DeleteAndStatsTest {
         // as if the index had failed after the records were marked deleted: their vectors and fingerprints are still there
         Set<String> outdoor = expected(r -> r.subTheme().equals("OUTDOOR"));
         TestLibrary.execute(db, "UPDATE image_library SET status = 'deleted' WHERE sub_theme = 'OUTDOOR'");
-        JsonNode stats = get("/api/stats").body();
+        JsonNode stats = api.get("/api/stats").body();
         assertThat(stats.path("sync").path("in_sync").asBoolean()).isFalse();
         assertThat(stats.path("namespaces").path("prompt").path("to_remove").asLong()).isEqualTo(outdoor.size());
         assertThat(stats.path("sync").path("summary").asText()).contains("prompt: " + outdoor.size() + " deleted records still have vectors");
@@ -419,13 +402,13 @@ class DeleteAndStatsTest {
         assertThat(a.path("deleted").asLong()).isZero();
         assertThat(a.path("vectors_removed").path("prompt").asLong()).isEqualTo(outdoor.size());
         assertPostgresAndIndexAgree();
-        assertThat(get("/api/stats").body().path("sync").path("in_sync").asBoolean()).isTrue();
+        assertThat(api.get("/api/stats").body().path("sync").path("in_sync").asBoolean()).isTrue();
     }
 
     @Test
     @Order(13)
     void statsAfterDeletesCountByStatusAndStayInSync() throws Exception {
-        Answer a = get("/api/stats");
+        Answer a = api.get("/api/stats");
         JsonNode s = a.body();
         assertThat(s.path("records").path("active").asLong())
                 .isEqualTo(TestLibrary.count(db, "SELECT count(*) FROM image_library WHERE status = 'active'"));
@@ -438,7 +421,7 @@ class DeleteAndStatsTest {
         // a record the index has not seen yet makes the library not in sync, and says why
         TestLibrary.execute(db, "UPDATE image_library SET index_state = 'failed', index_error = 'prompt: test' WHERE id = (SELECT min(id::text)::uuid FROM image_library WHERE status = 'active')");
         try {
-            JsonNode late = get("/api/stats").body();
+            JsonNode late = api.get("/api/stats").body();
             assertThat(late.path("sync").path("in_sync").asBoolean()).isFalse();
             assertThat(late.path("sync").path("summary").asText()).startsWith("NOT in sync").contains("prompt: 1 records failed");
             assertThat(late.path("namespaces").path("description").path("failed").asLong()).isZero();

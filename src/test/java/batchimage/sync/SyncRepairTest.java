@@ -7,16 +7,14 @@ import static org.awaitility.Awaitility.await;
 
 import batchimage.BatchImage;
 import batchimage.index.Indexer;
+import batchimage.support.Api;
+import batchimage.support.Api.Answer;
 import batchimage.support.Cli;
 import batchimage.support.TestLibrary;
 import batchimage.support.TestPostgres;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -55,16 +53,12 @@ class SyncRepairTest {
     private static final String FILE = "media-library/batch_image_data_media_final.json";
 
     private final ObjectMapper json = new ObjectMapper();
-    private final HttpClient http = HttpClient.newHttpClient();
 
     private Path data;
     private String db;
     private BatchImage app;
     private String base;
-
-    private record Answer(int status, JsonNode body) {
-    }
-
+    private Api api;
 
     @BeforeAll
     void importAndIndexTheLibrary(@TempDir Path folder) throws Exception {
@@ -82,6 +76,7 @@ class SyncRepairTest {
         var settings = new HashMap<String, String>(extra);
         app = TestLibrary.service(data, db, settings);
         base = "http://127.0.0.1:" + app.settings().get("batch-image.port");
+        api = Api.of(app);
     }
 
     @AfterAll
@@ -93,30 +88,8 @@ class SyncRepairTest {
 
     // ---- helpers
 
-    private Answer send(HttpRequest.Builder b) throws Exception {
-        HttpResponse<String> res = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
-        String type = res.headers().firstValue("Content-Type").orElse("");
-        return new Answer(res.statusCode(), type.startsWith("application/json") ? json.readTree(res.body()) : json.getNodeFactory().textNode(res.body()));
-    }
-
-    private Answer post(String path, String body) throws Exception {
-        return send(HttpRequest.newBuilder(URI.create(base + path)).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body)));
-    }
-
-    private Answer get(String path) throws Exception {
-        return send(HttpRequest.newBuilder(URI.create(base + path)).GET());
-    }
-
     private Set<String> sqlIds(String where) throws Exception {
-        var out = new HashSet<String>();
-        try (Connection c = DriverManager.getConnection(db); Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery("SELECT id::text FROM image_library WHERE " + where + " ORDER BY id")) {
-            while (rs.next()) {
-                out.add(rs.getString(1));
-            }
-        }
-        return out;
+        return new HashSet<>(sqlIdList(where));
     }
 
     private List<String> sqlIdList(String where) throws Exception {
@@ -135,7 +108,7 @@ class SyncRepairTest {
         var out = new HashSet<String>();
         String token = null;
         do {
-            Answer a = get("/pinecone/vectors/list?namespace=" + ns + (token == null ? "" : "&paginationToken=" + URLEncoder.encode(token, StandardCharsets.UTF_8)));
+            Answer a = api.get("/pinecone/vectors/list?namespace=" + ns + (token == null ? "" : "&paginationToken=" + URLEncoder.encode(token, StandardCharsets.UTF_8)));
             assertThat(a.status()).isEqualTo(200);
             a.body().path("vectors").forEach(v -> out.add(v.path("id").asText()));
             token = a.body().path("pagination").path("next").asText(null);
@@ -146,7 +119,7 @@ class SyncRepairTest {
     private void removeVectors(String ns, List<String> ids) throws Exception {
         var body = json.createObjectNode().put("namespace", ns);
         ids.forEach(body.putArray("ids")::add);
-        assertThat(post("/pinecone/vectors/delete", body.toString()).status()).isEqualTo(200);
+        assertThat(api.post("/pinecone/vectors/delete", body.toString()).status()).isEqualTo(200);
     }
 
     private void addVectors(String ns, List<String> ids) throws Exception {
@@ -160,7 +133,7 @@ class SyncRepairTest {
             }
             v.putObject("metadata").put("name", "not in the library");
         }
-        assertThat(post("/pinecone/vectors/upsert", body.toString()).status()).isEqualTo(200);
+        assertThat(api.post("/pinecone/vectors/upsert", body.toString()).status()).isEqualTo(200);
     }
 
     /** PostgreSQL and both namespaces agree exactly: each namespace holds the active records with a vector there, nothing else. */
@@ -177,13 +150,12 @@ class SyncRepairTest {
         return app.context().getRegistry().lookupByNameAndType("indexer", Indexer.class);
     }
 
-
     // ---- tests
 
     @Test
     @Order(1)
     void theFreshLibraryIsInSyncAndASyncFindsNothingToRepair() throws Exception {
-        JsonNode stats = get("/api/stats").body();
+        JsonNode stats = api.get("/api/stats").body();
         assertThat(stats.path("sync").path("in_sync").asBoolean()).as("%s", stats.path("sync")).isTrue();
         assertThat(stats.path("last_sync").isNull()).isTrue();
         assertThat(stats.path("model").path("vectors_made_with").asText()).isEqualTo("all-minilm-l6-v2-q");
@@ -191,7 +163,7 @@ class SyncRepairTest {
         assertThat(stats.path("model").path("notice").isNull()).isTrue();
         assertPostgresAndIndexAgree();
 
-        Answer a = post("/api/reindex", "{}");
+        Answer a = api.post("/api/reindex", "{}");
         assertThat(a.status()).as("%s", a.body()).isEqualTo(200);
         JsonNode d = a.body().path("drift");
         assertThat(a.body().path("outcome").asText()).isEqualTo("done");
@@ -227,7 +199,7 @@ class SyncRepairTest {
         TestLibrary.execute(db, "UPDATE image_library SET index_state = 'failed', index_error = 'prompt: an outage long ago', index_attempts = 8"
                 + " WHERE id IN ('" + String.join("','", failed) + "')");
 
-        JsonNode before = get("/api/stats").body();
+        JsonNode before = api.get("/api/stats").body();
         assertThat(before.path("sync").path("in_sync").asBoolean()).isFalse();
         assertThat(before.path("sync").path("summary").asText())
                 .contains("prompt: 77 vectors in the index for 76 active records with a vector there (1 too many)")
@@ -235,7 +207,7 @@ class SyncRepairTest {
         long promptEmbedded = indexer().total("prompt", "embedded");
         long descriptionEmbedded = indexer().total("description", "embedded");
 
-        Answer a = post("/api/reindex", "{\"mode\": \"changed\"}");
+        Answer a = api.post("/api/reindex", "{\"mode\": \"changed\"}");
         assertThat(a.status()).as("%s", a.body()).isEqualTo(200);
         JsonNode d = a.body().path("drift");
         // the deleted records' vectors go first (by their fingerprints), then the listing finds the rest
@@ -249,7 +221,7 @@ class SyncRepairTest {
         assertThat(d.path("failed_requeued").asLong()).isEqualTo(2);
 
         await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(300))
-                .until(() -> get("/api/stats").body().path("sync").path("in_sync").asBoolean());
+                .until(() -> api.get("/api/stats").body().path("sync").path("in_sync").asBoolean());
         assertPostgresAndIndexAgree();
         assertThat(listed("prompt")).doesNotContain("orphan-1", stranger, "ORPHAN-Upper").containsAll(promptGone).doesNotContainAnyElementsOf(deleted);
         assertThat(listed("description")).doesNotContain("orphan-2", untagged.get(0)).containsAll(descriptionGone);
@@ -258,7 +230,7 @@ class SyncRepairTest {
         assertThat(indexer().total("description", "embedded") - descriptionEmbedded).isEqualTo(3);
         assertThat(sqlIds("index_error IS NOT NULL")).isEmpty();
 
-        JsonNode last = get("/api/stats").body().path("last_sync");
+        JsonNode last = api.get("/api/stats").body().path("last_sync");
         assertThat(last.path("id").asLong()).isEqualTo(a.body().path("id").asLong());
         assertThat(last.path("started_by").asText()).isEqualTo("api");
         assertThat(last.path("drift").path("prompt").path("missing_requeued").asLong()).isEqualTo(5);
@@ -281,7 +253,7 @@ class SyncRepairTest {
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(300)).untilAsserted(() -> {
             assertThat(TestLibrary.count(db, "SELECT coalesce(sum((drift->'prompt'->>'missing_requeued')::int), 0)" + since)).isGreaterThanOrEqualTo(2);
             assertThat(TestLibrary.count(db, "SELECT coalesce(sum((drift->'prompt'->>'orphans_removed')::int), 0)" + since)).isGreaterThanOrEqualTo(1);
-            JsonNode sync = get("/api/stats").body().path("sync");
+            JsonNode sync = api.get("/api/stats").body().path("sync");
             assertThat(sync.path("in_sync").asBoolean()).as("%s", sync).isTrue();
             assertThat(listed("prompt")).containsAll(active.subList(30, 32));
         });
@@ -293,9 +265,9 @@ class SyncRepairTest {
         assertThat(TestLibrary.count(db, "SELECT count(*) FROM sync_run WHERE started_by = 'schedule' AND tick IS NULL")).isZero();
 
         await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500))
-                .until(() -> sample(get("/observe/metrics").body().asText(), "batch_image_sync_runs", "outcome=\"done\"") != null
-                        && sample(get("/observe/metrics").body().asText(), "batch_image_sync_runs", "outcome=\"done\"") >= 3);
-        String metrics = get("/observe/metrics").body().asText();
+                .until(() -> sample(api.get("/observe/metrics").body().asText(), "batch_image_sync_runs", "outcome=\"done\"") != null
+                        && sample(api.get("/observe/metrics").body().asText(), "batch_image_sync_runs", "outcome=\"done\"") >= 3);
+        String metrics = api.get("/observe/metrics").body().asText();
         assertThat(sample(metrics, "batch_image_sync_last_end_seconds", null)).isGreaterThan(0.0);
         assertThat(sample(metrics, "batch_image_sync_last_duration_seconds", null)).isNotNull().isGreaterThanOrEqualTo(0.0).isLessThan(60.0);
         assertThat(sample(metrics, "batch_image_sync_drift", "kind=\"orphans_removed\",namespace=\"prompt\"")).isNotNull();
@@ -384,29 +356,29 @@ class SyncRepairTest {
         TestLibrary.execute(db, "UPDATE image_library SET indexed_at = now() - interval '1 minute' WHERE status = 'active'");
         List<String> active = sqlIdList("status = 'active' AND prompt_fp IS NOT NULL");
         removeVectors("prompt", active.subList(40, 42));
-        JsonNode d = post("/api/reindex", "{}").body().path("drift").path("prompt");
+        JsonNode d = api.post("/api/reindex", "{}").body().path("drift").path("prompt");
         assertThat(d.path("missing_requeued").asLong()).isZero();
         assertThat(d.path("too_recent").asLong()).isEqualTo(2);
         assertThat(Cli.run(Map.of(), "reindex", "--url", base, "--data", data.toString()).out()).contains("2 missing but indexed too recently to judge");
 
         app.close();
         start(Map.of());
-        JsonNode now = post("/api/reindex", "{}").body().path("drift").path("prompt");
+        JsonNode now = api.post("/api/reindex", "{}").body().path("drift").path("prompt");
         assertThat(now.path("missing_requeued").asLong()).isEqualTo(2);
         assertThat(now.path("too_recent").asLong()).isZero();
         await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(300))
-                .until(() -> get("/api/stats").body().path("sync").path("in_sync").asBoolean());
+                .until(() -> api.get("/api/stats").body().path("sync").path("in_sync").asBoolean());
         assertPostgresAndIndexAgree();
     }
 
     @Test
     @Order(7)
     void aBadModeIsRefusedNamingTheField() throws Exception {
-        Answer a = post("/api/reindex", "{\"mode\": \"everything\"}");
+        Answer a = api.post("/api/reindex", "{\"mode\": \"everything\"}");
         assertThat(a.status()).isEqualTo(400);
         assertThat(a.body().path("field").asText()).isEqualTo("mode");
         assertThat(a.body().path("error").asText()).contains("'changed'", "'full'", "everything");
-        assertThat(post("/api/reindex", "[1]").status()).isEqualTo(400);
+        assertThat(api.post("/api/reindex", "[1]").status()).isEqualTo(400);
     }
 
     @Test
@@ -418,7 +390,7 @@ class SyncRepairTest {
         addVectors("prompts-of-another-app", List.of("theirs"));
         long promptVectors = listed("prompt").size();
 
-        Answer a = post("/api/reindex", "{\"mode\": \"changed\"}");
+        Answer a = api.post("/api/reindex", "{\"mode\": \"changed\"}");
         assertThat(a.status()).as("%s", a.body()).isEqualTo(200);
         assertThat(a.body().path("drift").path("stale_namespaces_removed")).extracting(JsonNode::asText)
                 .containsExactlyInAnyOrder("prompt-g3", "description-g3");
@@ -430,6 +402,6 @@ class SyncRepairTest {
         String text = Cli.run(Map.of(), "stats", "--url", base).out();
         assertThat(text).contains("namespaces of old generations emptied: ");
         // the next run finds nothing more to empty
-        assertThat(post("/api/reindex", "{\"mode\": \"changed\"}").body().path("drift").path("stale_namespaces_removed")).isEmpty();
+        assertThat(api.post("/api/reindex", "{\"mode\": \"changed\"}").body().path("drift").path("stale_namespaces_removed")).isEmpty();
     }
 }
