@@ -20,10 +20,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.ResultSet;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -119,24 +115,13 @@ class EmbeddingsOutageTest {
         return json.readTree(res.body());
     }
 
-    private static List<String> ids(String db, String where) throws Exception {
-        var out = new ArrayList<String>();
-        try (Connection c = DriverManager.getConnection(db); Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery("SELECT id::text FROM image_library WHERE " + where + " ORDER BY id")) {
-            while (rs.next()) {
-                out.add(rs.getString(1));
-            }
-        }
-        return out;
-    }
-
     /** Every record indexed in PostgreSQL, a prompt vector each, a description vector for each record with tags. */
     private void assertWholeLibraryIndexed(BatchImage app, String db) throws Exception {
         assertThat(TestLibrary.count(db, "SELECT count(*) FROM image_library")).isEqualTo(RECORDS);
         assertThat(TestLibrary.count(db, "SELECT count(*) FROM image_library WHERE index_state = 'indexed' AND index_error IS NULL")).isEqualTo(RECORDS);
         var pinecone = app.context().getRegistry().lookupByNameAndType("pineconeClient", PineconeClient.class);
-        List<String> all = ids(db, "true");
-        List<String> tagged = ids(db, "coalesce(btrim(description), '') <> ''");
+        List<String> all = TestLibrary.ids(db, "true");
+        List<String> tagged = TestLibrary.ids(db, "coalesce(btrim(description), '') <> ''");
         assertThat(tagged).hasSizeBetween(1, RECORDS - 1);
         assertThat(pinecone.fetch("prompt", all).keySet()).containsExactlyInAnyOrderElementsOf(all);
         assertThat(pinecone.fetch("description", all).keySet()).containsExactlyInAnyOrderElementsOf(tagged);
@@ -174,7 +159,7 @@ class EmbeddingsOutageTest {
         JsonNode letter = json.readTree(TestLibrary.text(db, "SELECT raw FROM dead_letter WHERE stage = 'index' ORDER BY id LIMIT 1"));
         var named = new ArrayList<String>();
         letter.path("records").forEach(r -> named.add(r.asText()));
-        assertThat(named).containsExactlyInAnyOrderElementsOf(ids(db, "true"));
+        assertThat(named).containsExactlyInAnyOrderElementsOf(TestLibrary.ids(db, "true"));
         assertThat(TestLibrary.text(db, "SELECT reason FROM dead_letter WHERE stage = 'index' ORDER BY id LIMIT 1")).contains("embeddings endpoint");
 
         assertThat(statsOf(app, "index").path("open").asLong()).isGreaterThanOrEqualTo(letters);

@@ -12,7 +12,9 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /** Starts batch-image for a test: its own data folder and database, the project's real routes and settings. */
@@ -100,6 +102,20 @@ public final class TestLibrary {
         } catch (SQLException e) {
             throw new IllegalStateException(sql + ": " + e.getMessage(), e);
         }
+    }
+
+    /** The ids of the library's records that match {@code where} (SQL), in id order. */
+    public static List<String> ids(String jdbcUrl, String where) {
+        String sql = "SELECT id::text FROM image_library WHERE " + where + " ORDER BY id";
+        var out = new ArrayList<String>();
+        try (Connection c = DriverManager.getConnection(jdbcUrl); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+            while (rs.next()) {
+                out.add(rs.getString(1));
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException(sql + ": " + e.getMessage(), e);
+        }
+        return out;
     }
 
     /** The URL of the server's maintenance database, for statements about a test database itself. */

@@ -18,12 +18,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.ResultSet;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -114,15 +109,8 @@ class DeleteAndStatsTest {
         return a.body();
     }
 
-    private Set<String> sqlIds(String where) throws Exception {
-        var out = new HashSet<String>();
-        try (Connection c = DriverManager.getConnection(db); Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery("SELECT id::text FROM image_library WHERE " + where)) {
-            while (rs.next()) {
-                out.add(rs.getString(1));
-            }
-        }
-        return out;
+    private Set<String> sqlIds(String where) {
+        return new HashSet<>(TestLibrary.ids(db, where));
     }
 
     private Set<String> expected(Predicate<Input> p) {

@@ -17,16 +17,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.ResultSet;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -88,19 +83,8 @@ class SyncRepairTest {
 
     // ---- helpers
 
-    private Set<String> sqlIds(String where) throws Exception {
-        return new HashSet<>(sqlIdList(where));
-    }
-
-    private List<String> sqlIdList(String where) throws Exception {
-        var out = new ArrayList<String>();
-        try (Connection c = DriverManager.getConnection(db); Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery("SELECT id::text FROM image_library WHERE " + where + " ORDER BY id")) {
-            while (rs.next()) {
-                out.add(rs.getString(1));
-            }
-        }
-        return out;
+    private Set<String> sqlIds(String where) {
+        return new HashSet<>(TestLibrary.ids(db, where));
     }
 
     /** Every id in a namespace, through the local index's Pinecone list API. */
@@ -181,8 +165,8 @@ class SyncRepairTest {
     @Test
     @Order(2)
     void oneSyncRepairsVectorsRemovedAndAddedBehindTheAppsBackAndRowsChangedInPostgres() throws Exception {
-        List<String> tagged = sqlIdList("status = 'active' AND description_fp IS NOT NULL");
-        List<String> untagged = sqlIdList("status = 'active' AND description_fp IS NULL");
+        List<String> tagged = TestLibrary.ids(db, "status = 'active' AND description_fp IS NOT NULL");
+        List<String> untagged = TestLibrary.ids(db, "status = 'active' AND description_fp IS NULL");
         // vectors removed behind the app's back: 5 prompts, 3 descriptions (of other records)
         List<String> promptGone = tagged.subList(0, 5);
         List<String> descriptionGone = tagged.subList(5, 8);
@@ -244,7 +228,7 @@ class SyncRepairTest {
         long lastId = TestLibrary.count(db, "SELECT coalesce(max(id), 0) FROM sync_run");
         app.close();
         start(Map.of("sync.enabled", "true", "sync.cron", "0/2 * * * * ?"));
-        List<String> active = sqlIdList("status = 'active' AND prompt_fp IS NOT NULL");
+        List<String> active = TestLibrary.ids(db, "status = 'active' AND prompt_fp IS NOT NULL");
         removeVectors("prompt", active.subList(30, 32));
         addVectors("prompt", List.of("orphan-from-the-schedule"));
 
@@ -316,7 +300,7 @@ class SyncRepairTest {
     @Test
     @Order(5)
     void theCommandLineSyncsThroughTheServiceAndInItsOwnProcess() throws Exception {
-        List<String> active = sqlIdList("status = 'active' AND description_fp IS NOT NULL");
+        List<String> active = TestLibrary.ids(db, "status = 'active' AND description_fp IS NOT NULL");
         removeVectors("description", active.subList(0, 2));
         Cli.Run r = Cli.run(Map.of(), "reindex", "--url", base, "--wait", "--data", data.toString());
         assertThat(r.exit()).as(r.err()).isZero();
@@ -354,7 +338,7 @@ class SyncRepairTest {
         // as with Pinecone, whose listing lags: a record indexed within the hour may not be listed yet
         start(Map.of("sync.settle-seconds", "3600"));
         TestLibrary.execute(db, "UPDATE image_library SET indexed_at = now() - interval '1 minute' WHERE status = 'active'");
-        List<String> active = sqlIdList("status = 'active' AND prompt_fp IS NOT NULL");
+        List<String> active = TestLibrary.ids(db, "status = 'active' AND prompt_fp IS NOT NULL");
         removeVectors("prompt", active.subList(40, 42));
         JsonNode d = api.post("/api/reindex", "{}").body().path("drift").path("prompt");
         assertThat(d.path("missing_requeued").asLong()).isZero();
