@@ -22,7 +22,7 @@ QUERIES=../shared/data/coco/queries-dev.jsonl
 mkdir -p "$WORK/classes" bench/results
 [ -f target/batch-image.jar ] || ./mvnw -q -B -DskipTests package
 cp target/batch-image.jar "$WORK/batch-image.jar"
-javac -d "$WORK/classes" -cp "$WORK/batch-image.jar" bench/java/SearchBench.java bench/java/BenchSql.java
+javac -d "$WORK/classes" -cp "$WORK/batch-image.jar" bench/java/SearchBench.java bench/java/BenchHttp.java bench/java/BenchSql.java
 CP="$WORK/batch-image.jar:$WORK/classes"
 JOPTS="--add-modules jdk.incubator.vector"
 URL="http://127.0.0.1:$PORT"

@@ -8,10 +8,6 @@ import batchimage.search.Fusion;
 import batchimage.search.SearchHit;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -44,8 +40,7 @@ import java.util.Random;
  */
 public final class SearchBench {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
-    private static final HttpClient HTTP = HttpClient.newHttpClient();
+    private static final ObjectMapper JSON = BenchHttp.JSON;
 
     public static void main(String[] args) throws Exception {
         switch (args[0]) {
@@ -222,19 +217,10 @@ public final class SearchBench {
     }
 
     private static List<String> api(String url, String query, String namespace) throws Exception {
-        JsonNode answer = post(url + "/api/search", Map.of("query", query, "namespace", namespace, "top_k", 10, "include_metadata", false));
+        JsonNode answer = BenchHttp.post(url + "/api/search", Map.of("query", query, "namespace", namespace, "top_k", 10, "include_metadata", false));
         var out = new ArrayList<String>();
         answer.get("matches").forEach(m -> out.add(m.get("id").asText()));
         return out;
-    }
-
-    private static JsonNode post(String url, Object body) throws Exception {
-        HttpResponse<byte[]> r = HTTP.send(HttpRequest.newBuilder(URI.create(url)).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(body))).build(), HttpResponse.BodyHandlers.ofByteArray());
-        if (r.statusCode() != 200) {
-            throw new IllegalStateException(url + " answered " + r.statusCode() + ": " + new String(r.body()));
-        }
-        return JSON.readTree(r.body());
     }
 
     // ---------------------------------------------------------------- fill
@@ -261,24 +247,16 @@ public final class SearchBench {
         int upserted = 0;
         for (String namespace : List.of("prompt", "description")) {
             List<float[]> base = namespace.equals("prompt") ? pv : tv;
-            var batch = new ArrayList<Map<String, Object>>();
+            var upserts = new BenchHttp.Upserts(url, namespace);
             for (ImageRecord r : recs) {
                 boolean has = namespace.equals("prompt") ? !IndexTexts.promptText(r.prompt()).isEmpty() : !tagText(r).isEmpty();
                 if (!has) {
                     continue;
                 }
                 float[] v = noisy(base.get(random.nextInt(base.size())), random);
-                batch.add(Map.of("id", r.id().toString(), "values", v, "metadata", metadata(r)));
-                if (batch.size() == 200) {
-                    post(url + "/pinecone/vectors/upsert", Map.of("namespace", namespace, "vectors", batch));
-                    upserted += batch.size();
-                    batch.clear();
-                }
+                upserts.add(Map.of("id", r.id().toString(), "values", v, "metadata", metadata(r)));
             }
-            if (!batch.isEmpty()) {
-                post(url + "/pinecone/vectors/upsert", Map.of("namespace", namespace, "vectors", batch));
-                upserted += batch.size();
-            }
+            upserted += upserts.finish();
         }
         System.out.printf("records=%d%nupserted=%d%nfill_s=%.1f%n", recs.size(), upserted, (System.nanoTime() - t0) / 1e9);
     }
@@ -330,7 +308,7 @@ public final class SearchBench {
                         body.put("filter", Map.of("sub_theme", Map.of("$eq", subTheme)));
                     }
                     long s = System.nanoTime();
-                    JsonNode a = post(url + "/api/search", body);
+                    JsonNode a = BenchHttp.post(url + "/api/search", body);
                     if (i >= 50) {
                         ms[i - 50] = (System.nanoTime() - s) / 1e6;
                         took[i - 50] = a.get("took_ms").asDouble();

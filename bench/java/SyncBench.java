@@ -1,10 +1,6 @@
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,8 +23,7 @@ import java.util.UUID;
  */
 public final class SyncBench {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
-    private static final HttpClient HTTP = HttpClient.newHttpClient();
+    private static final ObjectMapper JSON = BenchHttp.JSON;
 
     private record Rec(String id, boolean prompt, boolean description) {
     }
@@ -57,23 +52,6 @@ public final class SyncBench {
         return out;
     }
 
-    private static JsonNode post(String url, Object body) throws Exception {
-        HttpResponse<byte[]> r = HTTP.send(HttpRequest.newBuilder(URI.create(url)).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(body))).build(), HttpResponse.BodyHandlers.ofByteArray());
-        if (r.statusCode() != 200) {
-            throw new IllegalStateException(url + " answered " + r.statusCode() + ": " + new String(r.body()));
-        }
-        return JSON.readTree(r.body());
-    }
-
-    private static JsonNode get(String url) throws Exception {
-        HttpResponse<byte[]> r = HTTP.send(HttpRequest.newBuilder(URI.create(url)).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
-        if (r.statusCode() != 200) {
-            throw new IllegalStateException(url + " answered " + r.statusCode());
-        }
-        return JSON.readTree(r.body());
-    }
-
     private static float[] unit(Random random) {
         float[] v = new float[384];
         double n = 0;
@@ -92,22 +70,14 @@ public final class SyncBench {
         long t0 = System.nanoTime();
         int upserted = 0;
         for (String ns : List.of("prompt", "description")) {
-            var batch = new ArrayList<Map<String, Object>>();
+            var upserts = new BenchHttp.Upserts(url, ns);
             for (Rec r : recs) {
                 if (ns.equals("prompt") ? !r.prompt() : !r.description()) {
                     continue;
                 }
-                batch.add(Map.of("id", r.id(), "values", unit(random), "metadata", Map.of("sub_theme", "bench")));
-                if (batch.size() == 200) {
-                    post(url + "/pinecone/vectors/upsert", Map.of("namespace", ns, "vectors", batch));
-                    upserted += batch.size();
-                    batch.clear();
-                }
+                upserts.add(Map.of("id", r.id(), "values", unit(random), "metadata", Map.of("sub_theme", "bench")));
             }
-            if (!batch.isEmpty()) {
-                post(url + "/pinecone/vectors/upsert", Map.of("namespace", ns, "vectors", batch));
-                upserted += batch.size();
-            }
+            upserted += upserts.finish();
         }
         System.out.printf("records=%d%nupserted=%d%nfill_s=%.1f%n", recs.size(), upserted, (System.nanoTime() - t0) / 1e9);
     }
@@ -121,14 +91,14 @@ public final class SyncBench {
             }
         }
         for (int i = 0; i < gone.size(); i += 1000) {
-            post(url + "/pinecone/vectors/delete", Map.of("namespace", "prompt", "ids", gone.subList(i, Math.min(gone.size(), i + 1000))));
+            BenchHttp.post(url + "/pinecone/vectors/delete", Map.of("namespace", "prompt", "ids", gone.subList(i, Math.min(gone.size(), i + 1000))));
         }
         var random = new Random(7);
         var orphans = new ArrayList<Map<String, Object>>();
         for (int i = 0; i < gone.size(); i++) {
             orphans.add(Map.of("id", UUID.randomUUID().toString(), "values", unit(random)));
             if (orphans.size() == 200 || i == gone.size() - 1) {
-                post(url + "/pinecone/vectors/upsert", Map.of("namespace", "prompt", "vectors", orphans));
+                BenchHttp.post(url + "/pinecone/vectors/upsert", Map.of("namespace", "prompt", "vectors", orphans));
                 orphans.clear();
             }
         }
@@ -137,7 +107,7 @@ public final class SyncBench {
 
     private static void sync(String url) throws Exception {
         long t0 = System.nanoTime();
-        JsonNode report = post(url + "/api/reindex", Map.of("mode", "changed"));
+        JsonNode report = BenchHttp.post(url + "/api/reindex", Map.of("mode", "changed"));
         double s = (System.nanoTime() - t0) / 1e9;
         JsonNode d = report.path("drift");
         System.out.printf("sync_s=%.2f%n", s);
@@ -163,7 +133,7 @@ public final class SyncBench {
                 var q = new StringBuilder(url + "/pinecone/vectors/fetch?namespace=" + ns);
                 List<String> page = ids.subList(i, Math.min(ids.size(), i + 50));
                 page.forEach(id -> q.append("&ids=").append(URLEncoder.encode(id, StandardCharsets.UTF_8)));
-                JsonNode found = get(q.toString()).path("vectors");
+                JsonNode found = BenchHttp.get(q.toString()).path("vectors");
                 for (String id : page) {
                     absent += found.has(id) ? 0 : 1;
                 }
@@ -180,7 +150,7 @@ public final class SyncBench {
         for (String ns : List.of("prompt", "description")) {
             String token = null;
             do {
-                JsonNode page = get(url + "/pinecone/vectors/list?limit=100&namespace=" + ns
+                JsonNode page = BenchHttp.get(url + "/pinecone/vectors/list?limit=100&namespace=" + ns
                         + (token == null ? "" : "&paginationToken=" + URLEncoder.encode(token, StandardCharsets.UTF_8)));
                 n += page.path("vectors").size();
                 token = page.path("pagination").path("next").asText(null);
