@@ -166,7 +166,24 @@ public final class PineconeClient implements AutoCloseable {
             b.put("namespace", namespace);
             ArrayNode a = b.putArray("ids");
             ids.subList(i, Math.min(ids.size(), i + MAX_VECTORS)).forEach(a::add);
-            call("POST", "/vectors/delete", null, b.toString().getBytes(StandardCharsets.UTF_8));
+            deleteRequest(b);
+        }
+    }
+
+    /**
+     * POST /vectors/delete; answers false when Pinecone says 404: the namespace holds nothing (it answers so for a
+     * namespace never written or already emptied, and its stats may still list one for a while), so nothing was
+     * there to delete.
+     */
+    private boolean deleteRequest(ObjectNode body) {
+        try {
+            call("POST", "/vectors/delete", null, body.toString().getBytes(StandardCharsets.UTF_8));
+            return true;
+        } catch (PineconeException e) {
+            if (e.status() != 404) {
+                throw e;
+            }
+            return false;
         }
     }
 
@@ -237,12 +254,12 @@ public final class PineconeClient implements AutoCloseable {
         return n;
     }
 
-    /** Removes every vector of the namespace (Pinecone's {@code deleteAll}); the namespace stays. */
-    public void deleteAll(String namespace) {
+    /** Removes every vector of the namespace (Pinecone's {@code deleteAll}); the namespace stays. False: it held nothing (404). */
+    public boolean deleteAll(String namespace) {
         ObjectNode b = json.createObjectNode();
         b.put("namespace", namespace);
         b.put("deleteAll", true);
-        call("POST", "/vectors/delete", null, b.toString().getBytes(StandardCharsets.UTF_8));
+        return deleteRequest(b);
     }
 
     private Map<String, Object> metadata(JsonNode holder) {

@@ -5,7 +5,6 @@ import batchimage.index.IndexBatch;
 import batchimage.index.ModelRecord;
 import batchimage.index.Namespaces;
 import batchimage.pinecone.PineconeClient;
-import batchimage.pinecone.PineconeException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -313,12 +312,7 @@ public final class Synchronizer {
             }
             int generation = name.group(2) == null ? 0 : Integer.parseInt(name.group(2));
             if (generation != live && (building == null || generation != building)) {
-                try {
-                    index.deleteAll(e.getKey());
-                } catch (PineconeException gone) {
-                    if (gone.status() != 404) {
-                        throw gone;
-                    }
+                if (!index.deleteAll(e.getKey())) {
                     // Pinecone's stats lag behind its deletes: the namespace is gone already
                     continue;
                 }

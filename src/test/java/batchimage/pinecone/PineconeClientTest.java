@@ -247,6 +247,25 @@ class PineconeClientTest {
     }
 
     @Test
+    void aDeleteInANamespaceThatHoldsNothingIsDoneAndOtherErrorsStayErrors() {
+        // Pinecone answers 404 for a namespace never written or already emptied
+        var pinecone = stub((r, n) -> {
+            String ns = body(r).path("namespace").asText();
+            return ns.equals("gone") ? Reply.json(404, "{\"code\":5,\"message\":\"Namespace not found\",\"details\":[]}")
+                    : ns.equals("bad") ? Reply.json(400, "{\"code\":3,\"message\":\"Invalid request\",\"details\":[]}")
+                    : Reply.json(200, "{}");
+        });
+        clientOf(pinecone, Map.of());
+
+        assertThat(client.deleteAll("gone")).isFalse();
+        assertThat(client.deleteAll("prompt")).isTrue();
+        client.delete("gone", List.of("a", "b"));
+        assertThatThrownBy(() -> client.deleteAll("bad")).isInstanceOfSatisfying(PineconeException.class, e -> assertThat(e.status()).isEqualTo(400));
+        assertThatThrownBy(() -> client.delete("bad", List.of("a"))).isInstanceOf(PineconeException.class);
+        assertThat(pinecone.seen()).hasSize(5);
+    }
+
+    @Test
     void whenRetriesRunOutTheErrorSaysSo() {
         var pinecone = stub((r, n) -> Reply.json(503, "{\"code\":14,\"message\":\"Service unavailable\",\"details\":[]}"));
         clientOf(pinecone, Map.of("pinecone.max-retries", "2"));
