@@ -29,7 +29,8 @@ final class StatsCommand extends AdminCommand {
 
     @Override
     JsonNode inProcess(Settings settings) {
-        // the local index read-side: what a service writing it has committed
+        // the local index read-side: every write its writer acknowledged (committed, or in its write-ahead log after
+        // a crash), and nothing written in its folder
         try (var app = BatchImage.create(settings, BatchImage.Mode.SEARCH).start()) {
             return json.valueToTree(app.libraryStats().stats());
         }

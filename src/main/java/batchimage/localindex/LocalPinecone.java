@@ -102,8 +102,9 @@ public final class LocalPinecone implements AutoCloseable {
     }
 
     /**
-     * The index read-side, for a one-shot process beside (or without) the service that writes it: it
-     * sees what was committed (see {@link LuceneNamespace#openReadOnly}), creates nothing and refuses writes.
+     * The index read-side, for a one-shot process beside (or without) the service that writes it: it sees
+     * every acknowledged write, committed or only in the write-ahead log (after a crash too; see
+     * {@link LuceneNamespace#openReadOnly}), writes nothing in the folder and refuses writes.
      */
     public static LocalPinecone readOnly(Path root, int dimension) {
         return new LocalPinecone(root, dimension, true);
@@ -184,7 +185,7 @@ public final class LocalPinecone implements AutoCloseable {
 
     /**
      * The namespace, opened (and created) when {@code create} is true or it exists on disk; else null.
-     * Read-side, only a namespace with a committed index is opened, and nothing is created.
+     * Read-side, only a namespace with a commit or a logged write is opened, and nothing is created.
      */
     public LuceneNamespace namespace(String namespace, boolean create) {
         String f = folder(namespace);
@@ -196,7 +197,7 @@ public final class LocalPinecone implements AutoCloseable {
             return null;
         }
         if (readOnly) {
-            // a namespace the writer has not committed yet is not there for this side: asked again next time
+            // a namespace the writer has neither committed nor logged to yet is not there: asked again next time
             synchronized (open) {
                 ns = open.get(f);
                 if (ns == null) {

@@ -51,6 +51,7 @@ import org.apache.lucene.search.KnnFloatVectorQuery;
 import org.apache.lucene.search.MatchAllDocsQuery;
 import org.apache.lucene.search.Query;
 import org.apache.lucene.search.ScoreDoc;
+import org.apache.lucene.search.ReferenceManager;
 import org.apache.lucene.search.SearcherManager;
 import org.apache.lucene.search.TermInSetQuery;
 import org.apache.lucene.search.TermQuery;
@@ -96,10 +97,10 @@ public final class LuceneNamespace implements AutoCloseable {
             LUCENE_VECTORIZATION.setLevel(java.util.logging.Level.SEVERE);
         }
     }
-    private static final String ID = "id";
+    static final String ID = "id";
     private static final String ID_SORT = "id_sort";
     /** The vector scaled to unit length: Lucene's dot product on it is the cosine, at a third of the work. */
-    private static final String VECTOR = "unit_vector";
+    static final String VECTOR = "unit_vector";
     /** The vector as upserted, for fetch and includeValues. */
     private static final String VALUES = "values";
     private static final String META = "metadata";
@@ -118,7 +119,8 @@ public final class LuceneNamespace implements AutoCloseable {
     private final String name;
     /** Null when opened read-side. */
     private final IndexWriter writer;
-    private final SearcherManager searchers;
+    /** Over the writer's near-real-time readers; read-side, over the last commit and the log ({@link ReadSideSearchers}). */
+    private final ReferenceManager<IndexSearcher> searchers;
     /** Null when opened read-side. */
     private final WriteAheadLog log;
     private final ExactScan exactScan = new ExactScan(VECTOR);
@@ -137,15 +139,7 @@ public final class LuceneNamespace implements AutoCloseable {
     public LuceneNamespace(String name, Path dir) {
         this.name = name;
         try {
-            var config = new IndexWriterConfig().setOpenMode(IndexWriterConfig.OpenMode.CREATE_OR_APPEND)
-                    .setRAMBufferSizeMB(ramBufferMb())
-                    .setCodec(new Lucene912Codec() {
-                        @Override
-                        public KnnVectorsFormat getKnnVectorsFormatForField(String field) {
-                            return VECTORS_FORMAT;
-                        }
-                    });
-            this.writer = new IndexWriter(FSDirectory.open(dir), config);
+            this.writer = new IndexWriter(FSDirectory.open(dir), writerConfig());
             this.log = new WriteAheadLog(dir);
             int replayed = log.replayLeftOver(this::apply);
             if (replayed > 0) {
@@ -160,28 +154,42 @@ public final class LuceneNamespace implements AutoCloseable {
         }
     }
 
-    private LuceneNamespace(String name, FSDirectory dir) throws IOException {
+    /** How the namespace's Lucene index is written: the codec with {@link SimdVectorsFormat}, the RAM buffer. */
+    static IndexWriterConfig writerConfig() {
+        return new IndexWriterConfig().setOpenMode(IndexWriterConfig.OpenMode.CREATE_OR_APPEND)
+                .setRAMBufferSizeMB(ramBufferMb())
+                .setCodec(new Lucene912Codec() {
+                    @Override
+                    public KnnVectorsFormat getKnnVectorsFormatForField(String field) {
+                        return VECTORS_FORMAT;
+                    }
+                });
+    }
+
+    private LuceneNamespace(String name, FSDirectory dir, ReadSideSearchers searchers) {
         this.name = name;
         this.writer = null;
         this.log = null;
         this.readDirectory = dir;
-        this.searchers = new SearcherManager(dir, null);
+        this.searchers = searchers;
     }
 
     /**
-     * The namespace read-side, beside the process that writes it (which holds Lucene's write lock): it
-     * sees what that process has committed (its writes pause 3 s before a commit), and refuses writes.
-     * Null when the folder holds no committed index.
+     * The namespace read-side, beside the process that writes it (which holds Lucene's write lock) or after
+     * it stopped, however: it sees every write that process acknowledged, its last commit with what its
+     * write-ahead log holds on top ({@link ReadSideSearchers}), writes nothing in the folder and refuses
+     * writes. Null when the folder holds neither a commit nor a logged write.
      */
     public static LuceneNamespace openReadOnly(String name, Path dir) {
         FSDirectory d = null;
         try {
             d = FSDirectory.open(dir);
-            if (!DirectoryReader.indexExists(d)) {
+            ReadSideSearchers searchers = ReadSideSearchers.open(name, dir, d);
+            if (searchers == null) {
                 d.close();
                 return null;
             }
-            return new LuceneNamespace(name, d);
+            return new LuceneNamespace(name, d, searchers);
         } catch (IOException e) {
             try {
                 if (d != null) {
@@ -380,7 +388,7 @@ public final class LuceneNamespace implements AutoCloseable {
     private <T> T read(Read<T> r) {
         try {
             if (writer == null) {
-                // read-side: a commit of the writing process since the last read
+                // read-side: what the writing process committed or logged since the last read
                 searchers.maybeRefresh();
             } else if (unseen) {
                 unseen = false;

@@ -16,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -157,6 +158,43 @@ final class WriteAheadLog implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot delete " + p, e);
         }
+    }
+
+    /**
+     * Read-side: the log files in {@code dir}, oldest first, by name with their size; nothing is opened for
+     * writing. A file the writer drops meanwhile is left out.
+     */
+    static Map<String, Long> sizes(Path dir) {
+        var out = new LinkedHashMap<String, Long>();
+        for (Path p : generations(dir)) {
+            try {
+                out.put(p.getFileName().toString(), Files.size(p));
+            } catch (java.nio.file.NoSuchFileException gone) {
+                // committed and dropped since it was listed
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read the write-ahead log " + p, e);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Read-side: every whole entry of the named files of {@code dir}, in order; null when one of them is gone
+     * (the writer committed what it held and dropped it meanwhile: read again, beside the newer commit).
+     */
+    static List<Entry> read(Path dir, Collection<String> names) {
+        var out = new ArrayList<Entry>();
+        for (String name : names) {
+            try {
+                replay(dir.resolve(name), out::add);
+            } catch (UncheckedIOException e) {
+                if (e.getCause() instanceof java.nio.file.NoSuchFileException) {
+                    return null;
+                }
+                throw e;
+            }
+        }
+        return out;
     }
 
     private static List<Path> generations(Path dir) {

@@ -1,8 +1,6 @@
 package batchimage.sync;
 
-import batchimage.index.IndexBatch;
 import batchimage.index.ModelRecord;
-import batchimage.index.Namespaces;
 import batchimage.pinecone.PineconeClient;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -18,8 +16,10 @@ import javax.sql.DataSource;
 /**
  * Where the library stands ({@code GET /api/stats}, {@code batch-image stats}): records by status, theme
  * and sub-theme; per namespace the active records with a vector there (their fingerprint is set), those
- * pending and failed, and the vectors the index holds; records marked deleted whose vectors are not
- * removed yet; dead letters by stage; the last imports; and a verdict: in sync or not, and why.
+ * pending and failed, those being indexed now, and the vectors the index holds (see {@link IndexFigures});
+ * records marked deleted whose vectors are not removed yet; dead letters by stage; the last imports; and a
+ * verdict: in sync or not, and why. Vectors a batch being indexed has written before marking its records are
+ * not drift; vectors of no active record, or missing for an indexed one, are, while indexing runs too.
  */
 public final class LibraryStats {
 
@@ -70,19 +70,8 @@ public final class LibraryStats {
             out.put("sub_themes", rows(c, """
                     SELECT theme, sub_theme, count(*) AS records FROM image_library WHERE status = 'active'
                     GROUP BY theme, sub_theme ORDER BY theme, count(*) DESC, sub_theme"""));
-            var namespaces = new LinkedHashMap<String, Map<String, Object>>();
-            for (String ns : IndexBatch.NAMESPACES) {
-                // a namespace is concerned by a failure when the error names it, or names none (the whole batch failed)
-                String concerned = "(index_error IS NULL OR index_error LIKE '" + ns + ": %' OR index_error LIKE '%; " + ns + ": %')";
-                var row = rows(c, """
-                        SELECT count(*) FILTER (WHERE status = 'active' AND %1$s_fp IS NOT NULL) AS with_vector,
-                               count(*) FILTER (WHERE status = 'active' AND index_state IN ('pending', 'indexing') AND %2$s) AS pending,
-                               count(*) FILTER (WHERE status = 'active' AND index_state = 'failed' AND %2$s) AS failed,
-                               count(*) FILTER (WHERE status <> 'active' AND %1$s_fp IS NOT NULL) AS to_remove
-                        FROM image_library""".formatted(ns, concerned)).get(0);
-                namespaces.put(ns, new LinkedHashMap<>(row));
-            }
-            out.put("namespaces", namespaces);
+            // read below with the index's figures (IndexFigures)
+            out.put("namespaces", null);
             out.put("indexing", rows(c, """
                     SELECT count(*) FILTER (WHERE index_state IN ('pending', 'indexing')) AS pending,
                            count(*) FILTER (WHERE index_state = 'failed') AS failed,
@@ -122,22 +111,18 @@ public final class LibraryStats {
         } catch (SQLException | com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IllegalStateException("cannot read the library's figures from PostgreSQL: " + e.getMessage(), e);
         }
-        String indexProblem = null;
-        PineconeClient.Stats stats = null;
-        try {
-            stats = index.stats();
-        } catch (RuntimeException e) {
-            indexProblem = "the vector index at " + index.base() + " does not answer: " + e.getMessage();
-        }
-        @SuppressWarnings("unchecked")
-        var namespaces = (Map<String, Map<String, Object>>) out.get("namespaces");
         // the vectors of the generation the fingerprints describe: the one being built, else the live one
         int generation = recorded == null ? 0 : recorded.building() != null ? recorded.building() : recorded.generation();
-        for (var e : namespaces.entrySet()) {
-            String physical = Namespaces.name(e.getKey(), generation);
-            e.getValue().put("index_namespace", physical);
-            e.getValue().put("vectors", stats == null ? null : stats.namespaces().getOrDefault(physical, 0L));
+        IndexFigures.Result figures;
+        try {
+            figures = new IndexFigures(dataSource, index).read(generation);
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot read the library's figures from PostgreSQL: " + e.getMessage(), e);
         }
+        String indexProblem = figures.indexProblem();
+        PineconeClient.Stats stats = figures.stats();
+        var namespaces = figures.namespaces();
+        out.put("namespaces", namespaces);
         out.put("index", stats == null ? Map.of("error", indexProblem) : Map.of("dimension", stats.dimension(), "namespaces", stats.namespaces()));
         // nothing is indexed while the index's vector size is not the model's: say so where progress is followed
         String blocked = stats != null && stats.dimension() > 0 && dimensions > 0 && stats.dimension() != dimensions
@@ -181,13 +166,15 @@ public final class LibraryStats {
         for (var e : namespaces.entrySet()) {
             String ns = e.getKey();
             var n = e.getValue();
-            long with = (Long) n.get("with_vector");
-            if (n.get("vectors") instanceof Long vectors && vectors != with) {
-                out.add(String.format("%s: %,d vectors in the index for %,d active records with a vector there (%s)", ns, vectors, with,
-                        vectors > with ? (vectors - with) + " too many" : (with - vectors) + " missing"));
+            String drift = n.get("vectors") instanceof Long vectors ? drift(ns, vectors, n) : null;
+            if (drift != null) {
+                out.add(drift);
             }
+            @SuppressWarnings("unchecked")
+            long inFlight = (Long) ((Map<String, Object>) n.get("in_flight")).get("records");
             if ((Long) n.get("pending") > 0) {
-                out.add(String.format("%s: %,d records pending", ns, (Long) n.get("pending")));
+                out.add(String.format("%s: %,d records pending", ns, (Long) n.get("pending"))
+                        + (inFlight > 0 ? String.format(", %,d being indexed now", inFlight) : ""));
             }
             if ((Long) n.get("failed") > 0) {
                 out.add(String.format("%s: %,d records failed", ns, (Long) n.get("failed")));
@@ -199,7 +186,39 @@ public final class LibraryStats {
         return out;
     }
 
-    private static List<Map<String, Object>> rows(Connection c, String sql) throws SQLException {
+    /**
+     * How the vectors of a namespace differ from the records that should have one there, or null when they agree:
+     * one vector per active record with a vector there that is not being indexed, plus those of the records being
+     * indexed that the index has (when that is not known, any number of them from none to all).
+     */
+    private static String drift(String ns, long vectors, Map<String, Object> n) {
+        long with = (Long) n.get("with_vector");
+        @SuppressWarnings("unchecked")
+        var inFlight = (Map<String, Object>) n.get("in_flight");
+        long records = (Long) inFlight.get("records");
+        if (records == 0) {
+            return vectors == with ? null : String.format("%s: %,d vectors in the index for %,d active records with a vector there (%s)",
+                    ns, vectors, with, difference(vectors, with));
+        }
+        long settled = with - (Long) inFlight.get("with_vector");
+        if (inFlight.get("vectors") instanceof Long written) {
+            long expected = settled + written;
+            return vectors == expected ? null : String.format(
+                    "%s: %,d vectors in the index for %,d active records with a vector there and %,d written of the %,d records being indexed (%s)",
+                    ns, vectors, settled, written, records, difference(vectors, expected));
+        }
+        if (vectors >= settled && vectors <= settled + records) {
+            return null;
+        }
+        return String.format("%s: %,d vectors in the index for %,d active records with a vector there and up to %,d records being indexed (%s)",
+                ns, vectors, settled, records, difference(vectors, vectors < settled ? settled : settled + records));
+    }
+
+    private static String difference(long vectors, long expected) {
+        return vectors > expected ? (vectors - expected) + " too many" : (expected - vectors) + " missing";
+    }
+
+    static List<Map<String, Object>> rows(Connection c, String sql) throws SQLException {
         var out = new ArrayList<Map<String, Object>>();
         try (PreparedStatement ps = c.prepareStatement(sql); ResultSet rs = ps.executeQuery()) {
             ResultSetMetaData md = rs.getMetaData();

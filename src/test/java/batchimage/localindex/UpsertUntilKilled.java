@@ -16,7 +16,7 @@ import java.util.Random;
  * A process for the crash test: upserts into a namespace of a local index, call after call, until it is
  * killed. Before each call it prints {@code TRY <call> <id>:<version>...}, after the call returned
  * {@code ACK <call> <id>:<version>...}; each call adds three records and overwrites an earlier one.
- * Usage: {@code UpsertUntilKilled INDEX_DIR DIMENSION}.
+ * Usage: {@code UpsertUntilKilled INDEX_DIR DIMENSION [NAMESPACE]} (default {@value #NAMESPACE}).
  */
 public final class UpsertUntilKilled {
 
@@ -29,11 +29,12 @@ public final class UpsertUntilKilled {
     public static void main(String[] args) {
         Path dir = Path.of(args[0]);
         int dimension = Integer.parseInt(args[1]);
+        String namespace = args.length > 2 ? args[2] : NAMESPACE;
         // one write per line, so that a kill never leaves half a line that reads as a whole one
         var out = new PrintStream(new FileOutputStream(FileDescriptor.out), false, StandardCharsets.UTF_8);
         var versions = new HashMap<String, Integer>();
         try (var index = new LocalPinecone(dir, dimension)) {
-            LuceneNamespace ns = index.namespace(NAMESPACE, true);
+            LuceneNamespace ns = index.namespace(namespace, true);
             for (int call = 0; ; call++) {
                 var batch = new ArrayList<VectorRecord>();
                 for (int i = 0; i < NEW_PER_CALL; i++) {
