@@ -188,7 +188,10 @@ public final class BatchImage implements AutoCloseable {
                 throw e;
             }
             app.localIndex = index;
-            main.configure().addRoutesBuilder(new LocalPineconeRoutes(new PineconeApi(index)));
+            var pinecone = new PineconeApi(index);
+            main.configure().addRoutesBuilder(new LocalPineconeRoutes(pinecone));
+            // after the data plane: the control plane, namespaces, and JSON answers for other paths
+            main.configure().addRoutesBuilder(new batchimage.localindex.PineconeControlRoutes(index, pinecone, settings.get("pinecone.index")));
         }
         if (mode == Mode.SERVICE) {
             main.configure().addRoutesBuilder(batchimage.images.ImageRoutes.of(settings, db.dataSource(), media));

@@ -17,7 +17,7 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The local, OpenAI-compatible {@code POST /v1/embeddings} and {@code GET /v1/models}: request checks,
+ * The local, OpenAI-compatible {@code POST /v1/embeddings}, {@code GET /v1/models} and {@code GET /v1/models/{id}}: request checks,
  * response and error shapes as OpenAI's (PROTOCOLS.md B.1), backed by {@link LocalModels}.
  */
 public final class EmbeddingsApi {
@@ -185,15 +185,39 @@ public final class EmbeddingsApi {
         root.put("object", "list");
         var data = root.putArray("data");
         for (String name : models.names()) {
-            var m = data.addObject();
-            m.put("id", name);
-            m.put("object", "model");
-            m.put("created", 0);
-            m.put("owned_by", "batch-image");
-            m.put("dimensions", models.dimensions(name));
+            describe(data.addObject(), name);
         }
+        return answer(200, root);
+    }
+
+    /** GET /v1/models/{id}: the model as the list gives it, or OpenAI's 404. */
+    public JsonAnswer model(String id) {
+        if (id == null || !models.has(id)) {
+            return error(404, "The model `" + id + "` does not exist or you do not have access to it. Models served here: "
+                    + models.names(), "invalid_request_error", "model", "model_not_found");
+        }
+        return answer(200, describe(json.createObjectNode(), id));
+    }
+
+    private com.fasterxml.jackson.databind.node.ObjectNode describe(com.fasterxml.jackson.databind.node.ObjectNode m, String name) {
+        m.put("id", name);
+        m.put("object", "model");
+        m.put("created", 0);
+        m.put("owned_by", "batch-image");
+        m.put("dimensions", models.dimensions(name));
+        return m;
+    }
+
+    /** What OpenAI answers a path it has no operation for (404), or a known path asked with another method (405). */
+    public JsonAnswer unknownPath(String method, String path, String allowed) {
+        String what = method + " " + path;
+        return allowed == null ? error(404, "Invalid URL (" + what + ")", "invalid_request_error", null, null)
+                : error(405, "Invalid method for URL (" + what + "): this path answers " + allowed, "invalid_request_error", null, null);
+    }
+
+    private JsonAnswer answer(int status, JsonNode body) {
         try {
-            return new JsonAnswer(200, json.writeValueAsBytes(root));
+            return new JsonAnswer(status, json.writeValueAsBytes(body));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -206,10 +230,6 @@ public final class EmbeddingsApi {
         err.put("type", type);
         err.put("param", param);
         err.put("code", code);
-        try {
-            return new JsonAnswer(status, json.writeValueAsBytes(root));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return answer(status, root);
     }
 }

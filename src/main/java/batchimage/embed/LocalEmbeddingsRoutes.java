@@ -1,9 +1,10 @@
 package batchimage.embed;
 
 import batchimage.web.HttpRequests;
+import batchimage.web.UnknownPaths;
 import org.apache.camel.builder.RouteBuilder;
 
-/** Serves the local models over HTTP as OpenAI does: {@code POST /v1/embeddings}, {@code GET /v1/models}. */
+/** Serves the local models over HTTP as OpenAI does: {@code POST /v1/embeddings}, {@code GET /v1/models}, {@code GET /v1/models/{id}}. */
 public final class LocalEmbeddingsRoutes extends RouteBuilder {
 
     private final EmbeddingsApi api;
@@ -22,6 +23,13 @@ public final class LocalEmbeddingsRoutes extends RouteBuilder {
         from("platform-http:/v1/models?httpMethodRestrict=GET&produces=application/json")
                 .routeId("local-models")
                 .process(ex -> api.models().send(ex));
+
+        from("platform-http:/v1/models/{id}?httpMethodRestrict=GET&produces=application/json")
+                .routeId("local-model")
+                .process(ex -> api.model(ex.getMessage().getHeader("id", String.class)).send(ex));
+
+        // last: every other path under /v1 answers in OpenAI's error shape, not the server's HTML page
+        UnknownPaths.answer(this, "/v1", "local-embeddings-unknown", api::unknownPath);
     }
 
 }

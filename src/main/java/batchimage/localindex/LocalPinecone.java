@@ -174,6 +174,15 @@ public final class LocalPinecone implements AutoCloseable {
         return configured;
     }
 
+    /**
+     * The name answers give a namespace: the default one is {@code "__default__"}, as Pinecone answers from API
+     * version 2025-04 on (and its SDKs expect), in queries, fetches, lists, stats and namespace descriptions alike.
+     * A request may name it {@code ""}, {@code "__default__"} or not at all.
+     */
+    public static String shown(String namespace) {
+        return namespace == null || namespace.isEmpty() ? DEFAULT_FOLDER : namespace;
+    }
+
     private static String folder(String namespace) {
         return namespace == null || namespace.isEmpty() || namespace.equals(DEFAULT_FOLDER) ? DEFAULT_FOLDER
                 : java.net.URLEncoder.encode(namespace, java.nio.charset.StandardCharsets.UTF_8);

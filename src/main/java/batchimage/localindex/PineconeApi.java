@@ -158,7 +158,7 @@ public final class PineconeApi {
                     }
                 }
             }
-            out.put("namespace", ns);
+            out.put("namespace", LocalPinecone.shown(ns));
             out.putObject("usage").put("readUnits", 1);
             return out;
         });
@@ -215,7 +215,7 @@ public final class PineconeApi {
                     }
                 }
             }
-            out.put("namespace", namespace == null ? "" : namespace);
+            out.put("namespace", LocalPinecone.shown(namespace));
             out.putObject("usage").put("readUnits", 1);
             return out;
         });
@@ -254,7 +254,7 @@ public final class PineconeApi {
                 out.putObject("pagination").put("next",
                         Base64.getUrlEncoder().encodeToString(page.get(n - 1).getBytes(StandardCharsets.UTF_8)));
             }
-            out.put("namespace", namespace == null ? "" : namespace);
+            out.put("namespace", LocalPinecone.shown(namespace));
             out.putObject("usage").put("readUnits", 1);
             return out;
         });
@@ -287,7 +287,7 @@ public final class PineconeApi {
             LuceneNamespace space = index.namespace(ns, false);
             VectorRecord r = space == null ? null : space.fetch(List.of(id)).get(id);
             if (r == null) {
-                throw new Invalid(404, 5, "Vector with id '" + id + "' not found in namespace '" + ns + "'");
+                throw new Invalid(404, 5, "Vector with id '" + id + "' not found in namespace '" + LocalPinecone.shown(ns) + "'");
             }
             float[] values = req.hasNonNull("values") ? values(req.get("values"), "values") : r.values();
             var m = new LinkedHashMap<>(r.metadata());
@@ -307,7 +307,7 @@ public final class PineconeApi {
             ObjectNode namespaces = out.putObject("namespaces");
             long total = 0;
             for (var e : index.counts().entrySet()) {
-                namespaces.putObject(e.getKey()).put("vectorCount", e.getValue());
+                namespaces.putObject(LocalPinecone.shown(e.getKey())).put("vectorCount", e.getValue());
                 total += e.getValue();
             }
             int dimension = index.dimension();

@@ -162,6 +162,40 @@ class LocalEmbeddingsServiceTest {
     }
 
     @Test
+    void answersEachModelByIdAsTheListDoes() throws Exception {
+        var v1 = new batchimage.support.Api(base + "/v1");
+        JsonNode listed = v1.get("/models").body().get("data").get(0);
+        var one = v1.get("/models/" + listed.get("id").asText());
+        assertThat(one.status()).isEqualTo(200);
+        assertThat(one.body()).isEqualTo(listed);
+        assertThat(one.body().get("object").asText()).isEqualTo("model");
+
+        var unknown = v1.get("/models/text-embedding-3-small");
+        assertThat(unknown.status()).isEqualTo(404);
+        assertThat(unknown.body().get("error").get("code").asText()).isEqualTo("model_not_found");
+        assertThat(unknown.body().get("error").get("param").asText()).isEqualTo("model");
+    }
+
+    @Test
+    void everyOtherPathUnderV1AnswersInOpenAisErrorShape() throws Exception {
+        var v1 = new batchimage.support.Api(base + "/v1");
+        for (String path : List.of("", "/nope", "/chat/completions", "/models/a/b")) {
+            var a = v1.get(path);
+            assertThat(a.status()).as(path).isEqualTo(404);
+            JsonNode e = a.body().get("error");
+            assertThat(e.get("message").asText()).isEqualTo("Invalid URL (GET /v1" + path + ")");
+            assertThat(e.get("type").asText()).isEqualTo("invalid_request_error");
+            assertThat(e.has("param") && e.has("code")).isTrue();
+        }
+        // a known path asked with another method
+        var get = v1.get("/embeddings");
+        assertThat(get.status()).isEqualTo(405);
+        assertThat(get.body().get("error").get("message").asText()).startsWith("Invalid method for URL (GET /v1/embeddings)").contains("POST");
+        // and the known paths still answer
+        assertThat(post("{\"input\": \"a cat\", \"model\": \"all-minilm-l6-v2-q\"}").status()).isEqualTo(200);
+    }
+
+    @Test
     void theClientGetsTheSameVectorsAsTheModelInProcessInOrderAcrossRequests() {
         EmbeddingsClient client = app.context().getRegistry().lookupByNameAndType("embeddingsClient", EmbeddingsClient.class);
         assertThat(client.config().provider()).isEqualTo(EmbeddingsConfig.Provider.LOCAL);
