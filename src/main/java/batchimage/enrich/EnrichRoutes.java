@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
 public final class EnrichRoutes extends RouteBuilder {
 
     private static final Logger LOG = LoggerFactory.getLogger(EnrichRoutes.class);
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = batchimage.web.RequestJson.mapper();
 
     private Enricher enricher() {
         Enricher e = getContext().getRegistry().lookupByNameAndType("enricher", Enricher.class);
