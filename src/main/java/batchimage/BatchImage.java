@@ -153,7 +153,6 @@ public final class BatchImage implements AutoCloseable {
         var app = new BatchImage(settings, db, main);
         main.bind("dataSource", db.dataSource());
         main.bind("settings", settings);
-        // the HTTP server Camel Main builds: every route behind the API key, bodies and slow clients bounded
         main.bind("httpServerFactory", batchimage.web.HttpServerFactory.from(settings));
         main.bind("quartz", quartz());
         // the clients report their requests here; only the service has a metrics registry to bind it to

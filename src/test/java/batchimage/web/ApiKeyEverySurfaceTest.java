@@ -224,7 +224,9 @@ class ApiKeyEverySurfaceTest {
             assertThat(page.status()).as(path).isEqualTo(200);
         }
         // the page's folder holds no way into the API
-        assertThat(send("GET", "/static/../api/stats", null).status()).isEqualTo(401);
+        for (String sneaky : List.of("/static/../api/stats", "/static/%2e%2e/api/stats", "//api/stats", "/observe/health/../metrics")) {
+            assertThat(send("GET", sneaky, null).status()).as(sneaky).isEqualTo(401);
+        }
         assertThat(send("POST", "/", "{}").status()).isEqualTo(401);
     }
 
