@@ -15,7 +15,6 @@ import batchimage.pipeline.RouteReloader;
 import batchimage.pipeline.RoutesSchema;
 import batchimage.search.SearchRoutes;
 import batchimage.search.SearchService;
-import batchimage.web.ApiAccess;
 import batchimage.store.Database;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -154,6 +153,7 @@ public final class BatchImage implements AutoCloseable {
         var app = new BatchImage(settings, db, main);
         main.bind("dataSource", db.dataSource());
         main.bind("settings", settings);
+        main.bind("httpServerFactory", batchimage.web.HttpServerFactory.from(settings));
         main.bind("quartz", quartz());
         // the clients report their requests here; only the service has a metrics registry to bind it to
         main.bind("requestMetrics", app.requestMetrics);
@@ -195,10 +195,10 @@ public final class BatchImage implements AutoCloseable {
         }
         if (mode == Mode.SERVICE) {
             main.configure().addRoutesBuilder(batchimage.images.ImageRoutes.of(settings, db.dataSource(), media));
-            main.configure().addRoutesBuilder(new SearchRoutes(ApiAccess.from(settings)));
-            main.configure().addRoutesBuilder(new batchimage.enrich.EnrichRoutes(ApiAccess.from(settings)));
-            main.configure().addRoutesBuilder(new batchimage.sync.SyncRoutes(ApiAccess.from(settings)));
-            main.configure().addRoutesBuilder(new batchimage.deadletter.DeadLetterRoutes(ApiAccess.from(settings)));
+            main.configure().addRoutesBuilder(new SearchRoutes());
+            main.configure().addRoutesBuilder(new batchimage.enrich.EnrichRoutes());
+            main.configure().addRoutesBuilder(new batchimage.sync.SyncRoutes());
+            main.configure().addRoutesBuilder(new batchimage.deadletter.DeadLetterRoutes());
             main.configure().addRoutesBuilder(new batchimage.web.PageRoutes());
         }
         main.configure().addConfiguration(BatchImageBeans.class);

@@ -113,6 +113,15 @@ public final class Settings {
         }
     }
 
+    public long getLong(String key) {
+        String v = get(key);
+        try {
+            return Long.parseLong(v.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("setting " + key + " (" + envName(key) + ") must be a whole number, found '" + v + "'");
+        }
+    }
+
     public boolean getBoolean(String key) {
         return Boolean.parseBoolean(get(key).trim());
     }

@@ -2,7 +2,6 @@ package batchimage.deadletter;
 
 import batchimage.search.ApiError;
 import batchimage.search.SearchRoutes;
-import batchimage.web.ApiAccess;
 import batchimage.web.HttpRequests;
 import batchimage.web.JsonAnswer;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -12,20 +11,14 @@ import org.apache.camel.builder.RouteBuilder;
 /**
  * The dead letters over HTTP (docs/API.md "Dead letters"): {@code GET /api/dead-letters} lists them,
  * {@code POST /api/dead-letters/{id}/replay} and {@code /dismiss} act on one, {@code POST /api/dead-letters/replay}
- * replays every open one. Every route checks the API key first; errors come in the API's shape.
+ * replays every open one. The API key is checked in front of every route (web/HttpGuard); errors come in the API's shape.
  */
 public final class DeadLetterRoutes extends RouteBuilder {
-
-    private final ApiAccess access;
-
-    public DeadLetterRoutes(ApiAccess access) {
-        this.access = access;
-    }
 
     @Override
     public void configure() {
         from("platform-http:/api/dead-letters?httpMethodRestrict=GET").routeId("api-dead-letters")
-                .process(ex -> SearchRoutes.answer(access, ex, () -> {
+                .process(ex -> SearchRoutes.answer(ex, () -> {
                     var q = HttpRequests.query(ex);
                     int limit = DeadLetterList.limit(HttpRequests.first(q, "limit"));
                     return JsonAnswer.of(200, bean("deadLetterList", DeadLetterList.class)
@@ -33,7 +26,7 @@ public final class DeadLetterRoutes extends RouteBuilder {
                 }));
 
         from("platform-http:/api/dead-letters/{id}/replay?httpMethodRestrict=POST&populateBodyWithForm=false").routeId("api-dead-letter-replay")
-                .process(ex -> SearchRoutes.answer(access, ex, () -> {
+                .process(ex -> SearchRoutes.answer(ex, () -> {
                     String id = ex.getMessage().getHeader("id", String.class);
                     long letter = DeadLetterReplay.id(id);
                     JsonNode body = body(HttpRequests.jsonBody(ex), Set.of("record"), "{\"record\": {\"task_id\": \"...\", \"prompt\": \"...\"}}");
@@ -42,7 +35,7 @@ public final class DeadLetterRoutes extends RouteBuilder {
                 }));
 
         from("platform-http:/api/dead-letters/{id}/dismiss?httpMethodRestrict=POST&populateBodyWithForm=false").routeId("api-dead-letter-dismiss")
-                .process(ex -> SearchRoutes.answer(access, ex, () -> {
+                .process(ex -> SearchRoutes.answer(ex, () -> {
                     String id = ex.getMessage().getHeader("id", String.class);
                     long letter = DeadLetterReplay.id(id);
                     JsonNode body = body(HttpRequests.jsonBody(ex), Set.of("note"), "{\"note\": \"fixed by hand\"}");
@@ -50,7 +43,7 @@ public final class DeadLetterRoutes extends RouteBuilder {
                 }));
 
         from("platform-http:/api/dead-letters/replay?httpMethodRestrict=POST&populateBodyWithForm=false").routeId("api-dead-letters-replay")
-                .process(ex -> SearchRoutes.answer(access, ex, () -> {
+                .process(ex -> SearchRoutes.answer(ex, () -> {
                     JsonNode body = body(HttpRequests.jsonBody(ex), Set.of("stage", "file"), "{\"stage\": \"index\"}");
                     return JsonAnswer.of(200, replay().replayAll(text(body, "stage"), text(body, "file")));
                 }));

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.StreamWriteFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -26,7 +25,7 @@ public final class EmbeddingsApi {
     private static final Set<String> FIELDS = Set.of("input", "model", "dimensions", "encoding_format", "user", "input_type");
 
     private final LocalModels models;
-    private final ObjectMapper json = JsonMapper.builder().enable(StreamWriteFeature.USE_FAST_DOUBLE_WRITER).build();
+    private final ObjectMapper json = batchimage.web.RequestJson.builder().enable(StreamWriteFeature.USE_FAST_DOUBLE_WRITER).build();
 
     public EmbeddingsApi(LocalModels models) {
         this.models = models;

@@ -72,7 +72,10 @@ public record EmbeddingsConfig(
         String m = model.isBlank() ? LocalModels.MINILM : model;
         int d = dims.isBlank() ? 384 : Integer.parseInt(dims.trim());
         String local = "http://" + localHost(s.get("batch-image.host")) + ":" + s.get("batch-image.port") + "/v1/embeddings";
-        return new EmbeddingsConfig(Provider.LOCAL, local, null, null, null, m, true, d, sendDims.equals("true"), base64,
+        // the app's own /v1 wants the app's key, sent as OpenAI clients send theirs
+        String appKey = s.get("batch-image.api-key").strip();
+        return new EmbeddingsConfig(Provider.LOCAL, local, null, appKey.isEmpty() ? null : "Authorization", appKey.isEmpty() ? null : "Bearer " + appKey,
+                m, true, d, sendDims.equals("true"), base64,
                 maxInputs, maxRequestTokens, maxInputTokens, inFlight, retries, timeout);
     }
 

@@ -1,6 +1,5 @@
 package batchimage.images;
 
-import batchimage.web.ApiAccess;
 import batchimage.web.JsonAnswer;
 import java.io.BufferedInputStream;
 import java.io.IOException;
@@ -41,13 +40,11 @@ public final class ImageHandler {
             .withZone(ZoneOffset.UTC);
     private static final int STREAM_BUFFER = 64 * 1024;
 
-    private final ApiAccess access;
     private final ImageRecords records;
     private final MediaFolders folders;
     private final Thumbnails thumbnails;
 
-    public ImageHandler(ApiAccess access, ImageRecords records, MediaFolders folders, Thumbnails thumbnails) {
-        this.access = access;
+    public ImageHandler(ImageRecords records, MediaFolders folders, Thumbnails thumbnails) {
         this.records = records;
         this.folders = folders;
         this.thumbnails = thumbnails;
@@ -59,9 +56,6 @@ public final class ImageHandler {
 
     /** The image file itself, streamed (it is never read into memory whole). */
     public void image(Exchange ex) {
-        if (!access.admit(ex)) {
-            return;
-        }
         String path = ex.getMessage().getHeader(Exchange.HTTP_PATH, String.class);
         try {
             Located at = locate(ex);
@@ -94,9 +88,6 @@ public final class ImageHandler {
 
     /** A JPEG no side of which is longer than the renderer's (256 px), drawn once and kept. */
     public void thumbnail(Exchange ex) {
-        if (!access.admit(ex)) {
-            return;
-        }
         String path = ex.getMessage().getHeader(Exchange.HTTP_PATH, String.class);
         try {
             Located at = locate(ex);

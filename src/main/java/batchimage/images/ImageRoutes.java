@@ -1,7 +1,6 @@
 package batchimage.images;
 
 import batchimage.config.Settings;
-import batchimage.web.ApiAccess;
 import javax.sql.DataSource;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.http.base.HttpHeaderFilterStrategy;
@@ -19,11 +18,11 @@ public final class ImageRoutes extends RouteBuilder {
         this.images = images;
     }
 
-    /** Media folders from {@code media.dirs}, thumbnails kept in {@code <data>/thumbs}, the API key if one is set. */
+    /** Media folders from {@code media.dirs}, thumbnails kept in {@code <data>/thumbs}. */
     public static ImageRoutes of(Settings settings, DataSource dataSource, MediaFolders folders) {
         var thumbnails = new Thumbnails(settings.dataDir().resolve("thumbs"), new ThumbnailRenderer(THUMBNAIL_SIDE));
         LoggerFactory.getLogger(ImageRoutes.class).info("images served from {}, thumbnails kept in {}", folders.folders(), thumbnails.dir());
-        return new ImageRoutes(new ImageHandler(ApiAccess.from(settings), new ImageRecords(dataSource), folders, thumbnails));
+        return new ImageRoutes(new ImageHandler(new ImageRecords(dataSource), folders, thumbnails));
     }
 
     @Override

@@ -23,15 +23,14 @@ import java.util.Map;
 public final class PineconeApi {
 
     public static final int MAX_UPSERT = 1000;
-    public static final int MAX_REQUEST_BYTES = 2 * 1024 * 1024;
     public static final int MAX_METADATA_BYTES = 40 * 1024;
     public static final int MAX_ID = 512;
     public static final int MAX_TOP_K = 10_000;
     public static final int MAX_IDS = 1000;
 
     private final LocalPinecone index;
-    /** Vectors are mostly numbers: Jackson's fast float parser and writer. */
-    private final ObjectMapper json = com.fasterxml.jackson.databind.json.JsonMapper.builder()
+    /** Vectors are mostly numbers: Jackson's fast float parser and writer; bodies nest no deeper than RequestJson's bound. */
+    private final ObjectMapper json = batchimage.web.RequestJson.builder()
             .enable(com.fasterxml.jackson.core.StreamReadFeature.USE_FAST_DOUBLE_PARSER)
             .enable(com.fasterxml.jackson.core.StreamWriteFeature.USE_FAST_DOUBLE_WRITER).build();
 
@@ -62,9 +61,6 @@ public final class PineconeApi {
 
     private JsonAnswer run(byte[] body, Handler h) {
         try {
-            if (body != null && body.length > MAX_REQUEST_BYTES) {
-                throw new Invalid("Request size " + body.length + " bytes exceeds the maximum of " + MAX_REQUEST_BYTES + " bytes");
-            }
             JsonNode req = body == null || body.length == 0 ? json.createObjectNode() : json.readTree(body);
             if (req == null || !req.isObject()) {
                 throw new Invalid("The request body must be a JSON object");
@@ -119,7 +115,7 @@ public final class PineconeApi {
     public JsonAnswer query(byte[] body) {
         return run(body, req -> {
             JsonNode k = req.get("topK");
-            if (k == null || !k.isIntegralNumber() || k.asLong() < 1 || k.asLong() > MAX_TOP_K) {
+            if (k == null || !k.isIntegralNumber() || !k.canConvertToInt() || k.intValue() < 1 || k.intValue() > MAX_TOP_K) {
                 throw new Invalid("topK: required, a whole number from 1 to " + MAX_TOP_K + ", found " + (k == null ? "nothing" : k.toString()));
             }
             boolean byVector = req.hasNonNull("vector");

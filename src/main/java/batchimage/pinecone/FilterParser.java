@@ -11,6 +11,13 @@ public final class FilterParser {
 
     /** Pinecone's cap on the values of one $in or $nin. */
     public static final int MAX_IN_VALUES = 10_000;
+    /** How deep $and and $or may nest: deeper is refused before anything walks the filter (no stack runs out). */
+    public static final int MAX_DEPTH = 10;
+    /**
+     * How many conditions a filter may hold in all ({@code {"year": {"$gt": 1, "$lt": 5}}} is two): each becomes at
+     * most three clauses of a Lucene query, which takes 1024 (IndexSearcher's maxClauseCount), and a term of SQL.
+     */
+    public static final int MAX_CONDITIONS = 300;
 
     private FilterParser() {
     }
@@ -20,10 +27,11 @@ public final class FilterParser {
         if (node == null || node.isNull() || node.isObject() && node.isEmpty()) {
             return null;
         }
-        return object(node, "filter");
+        return object(node, "filter", 0, new int[1]);
     }
 
-    private static Filter object(JsonNode node, String path) {
+    /** {@code depth}: the $and and $or above; {@code conditions}: how many the filter held so far. */
+    private static Filter object(JsonNode node, String path, int depth, int[] conditions) {
         if (!node.isObject()) {
             throw new FilterException(path, "expected an object, found " + kind(node));
         }
@@ -41,24 +49,35 @@ public final class FilterParser {
                 if (!arr.isArray() || arr.isEmpty()) {
                     throw new FilterException(at, key + " takes a non-empty array of conditions, found " + kind(arr));
                 }
+                if (depth >= MAX_DEPTH) {
+                    throw new FilterException(at, "$and and $or nest at most " + MAX_DEPTH + " deep");
+                }
                 var parts = new ArrayList<Filter>();
                 for (int i = 0; i < arr.size(); i++) {
-                    parts.add(object(arr.get(i), at + "[" + i + "]"));
+                    parts.add(object(arr.get(i), at + "[" + i + "]", depth + 1, conditions));
                 }
                 clauses.add(key.equals("$and") ? new Filter.And(parts) : new Filter.Or(parts));
             } else if (key.startsWith("$")) {
                 throw new FilterException(at, "only $and and $or may stand at the top of a condition; put " + key
                         + " under a field, as {\"field\": {\"" + key + "\": ...}}");
             } else {
-                clauses.add(field(key, e.getValue(), at));
+                clauses.add(field(key, e.getValue(), at, conditions));
             }
         }
         return clauses.size() == 1 ? clauses.get(0) : new Filter.And(clauses);
     }
 
-    private static Filter field(String field, JsonNode value, String path) {
+    private static void count(int[] conditions, String path) {
+        if (++conditions[0] > MAX_CONDITIONS) {
+            throw new FilterException(path, "a filter holds at most " + MAX_CONDITIONS + " conditions; this is one more"
+                    + " (to match any of many values use one $in)");
+        }
+    }
+
+    private static Filter field(String field, JsonNode value, String path, int[] conditions) {
         if (!value.isObject()) {
             // shorthand equality: {"genre": "comedy"}
+            count(conditions, path);
             return new Filter.Compare(field, Filter.Op.EQ, scalar(value, path, "$eq"));
         }
         if (value.isEmpty()) {
@@ -71,6 +90,7 @@ public final class FilterParser {
             String op = e.getKey();
             String at = path + "." + op;
             JsonNode arg = e.getValue();
+            count(conditions, at);
             switch (op) {
                 case "$eq", "$ne" -> clauses.add(new Filter.Compare(field, op.equals("$eq") ? Filter.Op.EQ : Filter.Op.NE, scalar(arg, at, op)));
                 case "$gt", "$gte", "$lt", "$lte" -> {

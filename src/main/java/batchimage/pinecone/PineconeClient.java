@@ -95,6 +95,8 @@ public final class PineconeClient implements AutoCloseable {
             String bind = s.get("batch-image.host");
             String h = bind.isBlank() || bind.equals("0.0.0.0") ? "127.0.0.1" : bind;
             base = "http://" + h + ":" + s.get("batch-image.port") + "/pinecone";
+            // the app's own /pinecone wants the app's key, sent as Pinecone clients send theirs
+            key = s.get("batch-image.api-key").strip();
         }
         LOG.info("vector index: {}", base);
         return new PineconeClient(camel, base, key, version, inFlight, retries, timeout, listener);

@@ -28,7 +28,7 @@ public final class ApiError extends RuntimeException {
         return req;
     }
 
-    private static final com.fasterxml.jackson.databind.ObjectMapper BODY_JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+    private static final com.fasterxml.jackson.databind.ObjectMapper BODY_JSON = batchimage.web.RequestJson.mapper();
 
     public static ApiError badRequest(String field, String message) {
         return new ApiError(400, message, field);

@@ -30,7 +30,7 @@ public record SearchRequest(String query, String namespace, int topK, boolean in
     /** The vector metadata keys (DESIGN.md "Records"): a filter on any other key could only ever match nothing. */
     public static final List<String> FIELDS = List.of("name", "file_path", "description", "theme", "sub_theme", "original_prompt", "tags");
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = batchimage.web.RequestJson.mapper();
 
     /** Whether this lists the records the filter matches rather than searching by meaning. */
     public boolean listing() {

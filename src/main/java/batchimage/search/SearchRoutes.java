@@ -1,7 +1,6 @@
 package batchimage.search;
 
 import batchimage.http.HttpFailure;
-import batchimage.web.ApiAccess;
 import batchimage.web.HttpRequests;
 import batchimage.web.JsonAnswer;
 import java.io.IOException;
@@ -14,8 +13,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The search API over HTTP (docs/API.md): {@code /api/search} (GET and POST), {@code /api/records/{id}},
- * {@code /api/facets}, and the OpenAPI document at {@code /api-doc}. Every {@code /api} route checks the
- * API key first.
+ * {@code /api/facets}, and the OpenAPI document at {@code /api-doc}. The API key is checked in front of every
+ * route (web/HttpGuard), never here.
  */
 public final class SearchRoutes extends RouteBuilder {
 
@@ -24,12 +23,7 @@ public final class SearchRoutes extends RouteBuilder {
     static final int DEFAULT_TAGS = 50;
     static final int MAX_TAGS = 1000;
 
-    private final ApiAccess access;
     private volatile SearchService search;
-
-    public SearchRoutes(ApiAccess access) {
-        this.access = access;
-    }
 
     /** The registry's {@code searchService} (built by BatchImageBeans, after the routes are defined). */
     private SearchService search() {
@@ -47,14 +41,14 @@ public final class SearchRoutes extends RouteBuilder {
     @Override
     public void configure() {
         from("platform-http:/api/search?httpMethodRestrict=GET,POST&populateBodyWithForm=false").routeId("api-search")
-                .process(ex -> answer(access, ex, () -> {
+                .process(ex -> answer(ex, () -> {
                     boolean post = "POST".equals(ex.getMessage().getHeader(Exchange.HTTP_METHOD, String.class));
                     SearchRequest req = post ? SearchRequest.fromJson(HttpRequests.jsonBody(ex)) : SearchRequest.fromQuery(HttpRequests.query(ex));
                     return JsonAnswer.of(200, search().search(req));
                 }));
 
         from("platform-http:/api/records/{id}?httpMethodRestrict=GET").routeId("api-record")
-                .process(ex -> answer(access, ex, () -> {
+                .process(ex -> answer(ex, () -> {
                     String id = ex.getMessage().getHeader("id", String.class);
                     var record = search().library().record(uuid(id));
                     if (record == null) {
@@ -66,7 +60,7 @@ public final class SearchRoutes extends RouteBuilder {
                 }));
 
         from("platform-http:/api/facets?httpMethodRestrict=GET").routeId("api-facets")
-                .process(ex -> answer(access, ex, () -> JsonAnswer.of(200, search().library().facets(tags(HttpRequests.first(HttpRequests.query(ex), "tags"))))));
+                .process(ex -> answer(ex, () -> JsonAnswer.of(200, search().library().facets(tags(HttpRequests.first(HttpRequests.query(ex), "tags"))))));
 
         from("platform-http:/api-doc?httpMethodRestrict=GET").routeId("api-doc")
                 .process(ex -> openApi().send(ex));
@@ -75,13 +69,6 @@ public final class SearchRoutes extends RouteBuilder {
     @FunctionalInterface
     public interface Handler {
         JsonAnswer handle();
-    }
-
-    /** A REST API request: refused as {@code access} says (401), else answered by the handler as below. */
-    public static void answer(ApiAccess access, Exchange ex, Handler h) {
-        if (access.admit(ex)) {
-            answer(ex, h);
-        }
     }
 
     /** Runs a handler and sends its answer, or the error it meets in the API's shape. */

@@ -1,7 +1,6 @@
 package batchimage.sync;
 
 import batchimage.search.SearchRoutes;
-import batchimage.web.ApiAccess;
 import batchimage.web.HttpRequests;
 import batchimage.web.JsonAnswer;
 import org.apache.camel.builder.RouteBuilder;
@@ -9,26 +8,20 @@ import org.apache.camel.builder.RouteBuilder;
 /**
  * Keeping the library in step, over HTTP (docs/API.md "Delete and stats", "Sync and reindex"): {@code POST /api/delete},
  * {@code POST /api/reindex} (a sync now) and {@code GET /api/stats} (the dead letters are deadletter/DeadLetterRoutes').
- * Every route checks the API key first; errors come in the API's shape.
+ * The API key is checked in front of every route (web/HttpGuard); errors come in the API's shape.
  */
 public final class SyncRoutes extends RouteBuilder {
-
-    private final ApiAccess access;
-
-    public SyncRoutes(ApiAccess access) {
-        this.access = access;
-    }
 
     @Override
     public void configure() {
         from("platform-http:/api/delete?httpMethodRestrict=POST&populateBodyWithForm=false").routeId("api-delete")
-                .process(ex -> SearchRoutes.answer(access, ex, () -> {
+                .process(ex -> SearchRoutes.answer(ex, () -> {
                     DeleteRequest req = DeleteRequest.fromJson(HttpRequests.jsonBody(ex));
                     return JsonAnswer.of(200, deleter().delete(req).asMap(req.filterJson()));
                 }));
 
         from("platform-http:/api/reindex?httpMethodRestrict=POST&populateBodyWithForm=false").routeId("api-reindex")
-                .process(ex -> SearchRoutes.answer(access, ex, () -> {
+                .process(ex -> SearchRoutes.answer(ex, () -> {
                     byte[] body = HttpRequests.jsonBody(ex);
                     var req = body == null || body.length == 0 ? null
                             : batchimage.search.ApiError.objectBody(body, "{\"mode\": \"changed\"} or {\"mode\": \"full\"}");
@@ -37,7 +30,7 @@ public final class SyncRoutes extends RouteBuilder {
                 }));
 
         from("platform-http:/api/stats?httpMethodRestrict=GET").routeId("api-stats")
-                .process(ex -> SearchRoutes.answer(access, ex, () -> JsonAnswer.of(200, stats().stats())));
+                .process(ex -> SearchRoutes.answer(ex, () -> JsonAnswer.of(200, stats().stats())));
     }
 
     private Deleter deleter() {

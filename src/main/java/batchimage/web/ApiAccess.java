@@ -1,24 +1,33 @@
 package batchimage.web;
 
 import batchimage.config.Settings;
+import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import org.apache.camel.Exchange;
+import java.security.NoSuchAlgorithmException;
+import java.util.function.Function;
 
 /**
- * Who may use {@code /api/*}: everyone when {@code BATCH_IMAGE_API_KEY} is not set, else requests that
- * carry the key as {@code Authorization: Bearer <key>}, {@code X-API-Key: <key>} or (for the page's
- * images, which cannot send headers) the cookie {@value #COOKIE}.
+ * Who may use the service: everyone when {@code BATCH_IMAGE_API_KEY} is not set, else requests that carry the
+ * key as {@code Authorization: Bearer <key>}, {@code X-API-Key: <key>}, the cookie {@value #COOKIE} (for the
+ * page's images, which cannot send headers) or, on {@code /pinecone}, {@code Api-Key: <key>} (what Pinecone
+ * clients send). {@link HttpGuard} asks it for every request; the routes never do.
  */
 public final class ApiAccess {
 
     /** The cookie the search page sets once the user has given the key. */
     public static final String COOKIE = "batch_image_key";
+    /** Headers that may carry the key: the guard takes them off every request, so that nothing behind it sees the key. */
+    static final String[] KEY_HEADERS = {"X-API-Key", "Api-Key"};
 
-    private final byte[] key;
+    /** What a request carried: no key, a key that is not this one, or this one. */
+    public enum Given { NONE, WRONG, RIGHT }
+
+    /** SHA-256 of the key: comparing digests takes the same time whatever the length and content of what was sent. */
+    private final byte[] digest;
 
     private ApiAccess(String key) {
-        this.key = key == null || key.isBlank() ? null : key.trim().getBytes(StandardCharsets.UTF_8);
+        this.digest = key == null || key.isBlank() ? null : sha256(key.trim());
     }
 
     public static ApiAccess from(Settings settings) {
@@ -31,43 +40,71 @@ public final class ApiAccess {
 
     /** Whether no key is needed. */
     public boolean open() {
-        return key == null;
+        return digest == null;
     }
 
-    /** Whether the request may go on; if not, its answer is already a 401 with a JSON reason. */
-    public boolean admit(Exchange ex) {
-        if (key == null || matches(given(ex))) {
-            return true;
+    /** How the request's headers ({@code header}: a name to its first value, or null) stand against the key. */
+    public Given check(Function<String, String> header, boolean pinecone) {
+        String given = given(header, pinecone);
+        if (given == null || given.isBlank()) {
+            return Given.NONE;
         }
-        JsonAnswer.error(401, "this API wants the key of BATCH_IMAGE_API_KEY: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'")
-                .send(ex);
-        ex.getMessage().setHeader("WWW-Authenticate", "Bearer realm=\"batch-image\"");
-        return false;
+        return digest != null && MessageDigest.isEqual(digest, sha256(given.trim())) ? Given.RIGHT : Given.WRONG;
     }
 
-    private boolean matches(String given) {
-        return given != null && MessageDigest.isEqual(key, given.trim().getBytes(StandardCharsets.UTF_8));
-    }
-
-    private static String given(Exchange ex) {
-        var m = ex.getMessage();
-        String auth = m.getHeader("Authorization", String.class);
+    private static String given(Function<String, String> header, boolean pinecone) {
+        String auth = header.apply("Authorization");
         if (auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
             return auth.substring(7);
         }
-        String header = m.getHeader("X-API-Key", String.class);
-        if (header != null) {
-            return header;
+        String key = header.apply("X-API-Key");
+        if (key != null) {
+            return key;
         }
-        String cookies = m.getHeader("Cookie", String.class);
-        if (cookies != null) {
-            for (String c : cookies.split(";")) {
-                String t = c.trim();
-                if (t.startsWith(COOKIE + "=")) {
-                    return java.net.URLDecoder.decode(t.substring(COOKIE.length() + 1), StandardCharsets.UTF_8);
+        if (pinecone) {
+            key = header.apply("Api-Key");
+            if (key != null) {
+                return key;
+            }
+        }
+        return cookie(header.apply("Cookie"));
+    }
+
+    /** The value of the page's cookie in a Cookie header, or null. */
+    static String cookie(String cookies) {
+        if (cookies == null) {
+            return null;
+        }
+        for (String c : cookies.split(";")) {
+            String t = c.trim();
+            if (t.startsWith(COOKIE + "=")) {
+                try {
+                    return URLDecoder.decode(t.substring(COOKIE.length() + 1), StandardCharsets.UTF_8);
+                } catch (IllegalArgumentException e) {
+                    return t.substring(COOKIE.length() + 1);
                 }
             }
         }
         return null;
+    }
+
+    /** A Cookie header without the page's cookie, or null when nothing else is left. */
+    static String withoutKeyCookie(String cookies) {
+        var kept = new StringBuilder();
+        for (String c : cookies.split(";")) {
+            String t = c.trim();
+            if (!t.isEmpty() && !t.startsWith(COOKIE + "=")) {
+                kept.append(kept.isEmpty() ? "" : "; ").append(t);
+            }
+        }
+        return kept.isEmpty() ? null : kept.toString();
+    }
+
+    private static byte[] sha256(String s) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this Java", e);
+        }
     }
 }

@@ -460,7 +460,7 @@ class SearchApiTest {
     // ---- access and the document
 
     @Test
-    void theApiWantsTheKeyAsBearerHeaderOrCookieButTheDocumentDoesNot() throws Exception {
+    void theApiAndItsDocumentWantTheKeyAsBearerHeaderOrCookie() throws Exception {
         String body = "{\"query\": \"a train at the station\"}";
         for (String path : List.of("/api/search?q=train", "/api/facets", "/api/records/a068a02f-7fa8-5ef6-9fd2-88b0549a98f5")) {
             Answer none = send(HttpRequest.newBuilder(URI.create(base + path)).GET());
@@ -482,7 +482,8 @@ class SearchApiTest {
             assertThat(ok.body().get("matches")).hasSize(10);
         }
 
-        Answer doc = send(HttpRequest.newBuilder(URI.create(base + "/api-doc")).GET());
+        assertThat(send(HttpRequest.newBuilder(URI.create(base + "/api-doc")).GET()).status()).isEqualTo(401);
+        Answer doc = get("/api-doc");
         assertThat(doc.status()).isEqualTo(200);
         assertThat(doc.body().get("openapi").asText()).startsWith("3.");
         assertThat(doc.body().get("paths").fieldNames()).toIterable()
