@@ -1,6 +1,6 @@
-import batchimage.localindex.LuceneNamespace;
-import batchimage.localindex.VectorRecord;
-import batchimage.pinecone.FilterParser;
+import batchimage.vectors.local.LuceneNamespace;
+import batchimage.vectors.VectorRecord;
+import batchimage.vectors.FilterParser;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.net.URI;
 import java.net.http.HttpClient;

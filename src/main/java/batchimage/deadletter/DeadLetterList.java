@@ -1,6 +1,6 @@
 package batchimage.deadletter;
 
-import batchimage.search.ApiError;
+import batchimage.http.ApiError;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;

@@ -1,6 +1,6 @@
 package batchimage.embed;
 
-import batchimage.web.JsonAnswer;
+import batchimage.http.JsonAnswer;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.StreamWriteFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -25,7 +25,7 @@ public final class EmbeddingsApi {
     private static final Set<String> FIELDS = Set.of("input", "model", "dimensions", "encoding_format", "user", "input_type");
 
     private final LocalModels models;
-    private final ObjectMapper json = batchimage.web.RequestJson.builder().enable(StreamWriteFeature.USE_FAST_DOUBLE_WRITER).build();
+    private final ObjectMapper json = batchimage.http.RequestJson.builder().enable(StreamWriteFeature.USE_FAST_DOUBLE_WRITER).build();
 
     public EmbeddingsApi(LocalModels models) {
         this.models = models;

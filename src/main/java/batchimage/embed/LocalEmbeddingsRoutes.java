@@ -1,7 +1,7 @@
 package batchimage.embed;
 
-import batchimage.web.HttpRequests;
-import batchimage.web.UnknownPaths;
+import batchimage.http.HttpRequests;
+import batchimage.http.server.UnknownPaths;
 import org.apache.camel.builder.RouteBuilder;
 
 /** Serves the local models over HTTP as OpenAI does: {@code POST /v1/embeddings}, {@code GET /v1/models}, {@code GET /v1/models/{id}}. */

@@ -1,6 +1,6 @@
 package batchimage.images;
 
-import batchimage.web.JsonAnswer;
+import batchimage.http.JsonAnswer;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,7 +1,7 @@
 package batchimage.index;
 
 import batchimage.embed.EmbeddingsClient;
-import batchimage.pinecone.PineconeClient;
+import batchimage.vectors.PineconeClient;
 import java.nio.file.Path;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -1,8 +1,8 @@
 package batchimage.index;
 
 import batchimage.embed.EmbeddingsClient;
-import batchimage.localindex.VectorRecord;
-import batchimage.pinecone.PineconeClient;
+import batchimage.vectors.VectorRecord;
+import batchimage.vectors.PineconeClient;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;

@@ -1,6 +1,6 @@
 package batchimage.ingest;
 
-import batchimage.store.LibraryWriter;
+import batchimage.ingest.LibraryWriter;
 import java.util.List;
 
 /** A slice of a file: the records read and the entries rejected, in file order, and how far into the file it ends. */

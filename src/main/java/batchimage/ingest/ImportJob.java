@@ -1,7 +1,7 @@
 package batchimage.ingest;
 
-import batchimage.store.ImportRuns;
-import batchimage.store.LibraryWriter;
+import batchimage.ingest.ImportRuns;
+import batchimage.ingest.LibraryWriter;
 import java.nio.file.Path;
 
 /** The state of one file's import while the route runs: where it is, what it has counted, how it ended. */

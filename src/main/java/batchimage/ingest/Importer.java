@@ -1,7 +1,7 @@
 package batchimage.ingest;
 
-import batchimage.store.ImportRuns;
-import batchimage.store.LibraryWriter;
+import batchimage.ingest.ImportRuns;
+import batchimage.ingest.LibraryWriter;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.File;
 import java.io.IOException;

@@ -1,5 +1,7 @@
 package batchimage.search;
 
+import batchimage.library.Library;
+
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import com.fasterxml.jackson.databind.JsonNode;

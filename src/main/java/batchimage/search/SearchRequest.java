@@ -1,9 +1,12 @@
 package batchimage.search;
 
-import batchimage.pinecone.Filter;
-import batchimage.pinecone.FilterException;
-import batchimage.pinecone.FilterParser;
-import batchimage.web.HttpRequests;
+import batchimage.http.ApiError;
+import batchimage.library.LibraryFilter;
+
+import batchimage.vectors.Filter;
+import batchimage.vectors.FilterException;
+import batchimage.vectors.FilterParser;
+import batchimage.http.HttpRequests;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -28,9 +31,9 @@ public record SearchRequest(String query, String namespace, int topK, boolean in
     public static final int DEFAULT_TOP_K = 10;
     public static final int MAX_TOP_K = 1000;
     /** The vector metadata keys (DESIGN.md "Records"): a filter on any other key could only ever match nothing. */
-    public static final List<String> FIELDS = List.of("name", "file_path", "description", "theme", "sub_theme", "original_prompt", "tags");
+    public static final List<String> FIELDS = LibraryFilter.FIELDS;
 
-    private static final ObjectMapper JSON = batchimage.web.RequestJson.mapper();
+    private static final ObjectMapper JSON = batchimage.http.RequestJson.mapper();
 
     /** Whether this lists the records the filter matches rather than searching by meaning. */
     public boolean listing() {
@@ -56,7 +59,7 @@ public record SearchRequest(String query, String namespace, int topK, boolean in
             throw ApiError.badRequest(e.path(), e.getMessage());
         }
         if (f != null) {
-            checkFields(f, "filter");
+            LibraryFilter.checkFields(f, "filter");
         }
         if (q.isEmpty() && f == null) {
             throw ApiError.badRequest("query", "give a query to search by meaning, or a filter to list the records it matches (or both)");
@@ -145,42 +148,8 @@ public record SearchRequest(String query, String namespace, int topK, boolean in
         return v.textValue();
     }
 
-    /**
-     * A filter checked as search checks it (operators, values, metadata keys), parsed; null when there is
-     * none (null, JSON null or an empty object). Refusals are ApiErrors naming the part ({@code filter.theme.$eq}).
-     */
+    /** The library's filter check (LibraryFilter), as search and delete apply it. */
     public static Filter checkedFilter(JsonNode filterJson) {
-        JsonNode f = filterJson == null || filterJson.isNull() || filterJson.isObject() && filterJson.isEmpty() ? null : filterJson;
-        if (f == null) {
-            return null;
-        }
-        if (!f.isObject()) {
-            throw ApiError.badRequest("filter", "filter must be a JSON object in Pinecone's filter language, such as {\"theme\": {\"$eq\": \"coco\"}}");
-        }
-        Filter parsed;
-        try {
-            parsed = FilterParser.parse(f);
-        } catch (FilterException e) {
-            throw ApiError.badRequest(e.path(), e.getMessage());
-        }
-        checkFields(f, "filter");
-        return parsed;
-    }
-
-    /** Every field a condition names must be a metadata key (the parser has checked the operators and values). */
-    private static void checkFields(JsonNode node, String path) {
-        Iterator<Map.Entry<String, JsonNode>> it = node.fields();
-        while (it.hasNext()) {
-            var e = it.next();
-            String key = e.getKey();
-            String at = path + "." + key;
-            if (key.equals("$and") || key.equals("$or")) {
-                for (int i = 0; i < e.getValue().size(); i++) {
-                    checkFields(e.getValue().get(i), at + "[" + i + "]");
-                }
-            } else if (!FIELDS.contains(key)) {
-                throw ApiError.badRequest(at, "invalid filter at " + at + ": unknown field " + key + " (the records have " + String.join(", ", FIELDS) + ")");
-            }
-        }
+        return LibraryFilter.checked(filterJson);
     }
 }

@@ -1,8 +1,11 @@
 package batchimage.search;
 
+import batchimage.library.FilterSql;
+import batchimage.library.Library;
+
 import batchimage.embed.EmbeddingsClient;
 import batchimage.index.Namespaces;
-import batchimage.pinecone.PineconeClient;
+import batchimage.vectors.PineconeClient;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

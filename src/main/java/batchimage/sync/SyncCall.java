@@ -1,6 +1,8 @@
 package batchimage.sync;
 
-import batchimage.search.ApiError;
+import batchimage.index.FullReindex;
+
+import batchimage.http.ApiError;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;

@@ -4,7 +4,7 @@ import batchimage.deadletter.DeadLetterHealing;
 import batchimage.index.IndexBatch;
 import batchimage.index.ModelRecord;
 import batchimage.index.Namespaces;
-import batchimage.pinecone.PineconeClient;
+import batchimage.vectors.PineconeClient;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -74,7 +74,7 @@ public final class Synchronizer {
     }
 
     /** One run: its lock, what it found and did, and how it is going. */
-    public static final class Run {
+    public static final class Run implements batchimage.index.RunUnderLock {
         final long id;
         final String startedBy;
         final String mode;
@@ -83,6 +83,16 @@ public final class Synchronizer {
         final Map<String, Object> drift = new LinkedHashMap<>();
         OffsetDateTime listedFrom;
         boolean finished;
+
+        @Override
+        public Connection lock() {
+            return lock;
+        }
+
+        @Override
+        public Map<String, Object> drift() {
+            return drift;
+        }
 
         Run(long id, String startedBy, String mode, Connection lock) {
             this.id = id;

@@ -2,7 +2,7 @@ package batchimage.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import batchimage.Application;
+import batchimage.cli.Application;
 import batchimage.support.TestLibrary;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

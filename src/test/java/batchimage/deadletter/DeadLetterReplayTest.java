@@ -3,8 +3,8 @@ package batchimage.deadletter;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import batchimage.BatchImage;
-import batchimage.pinecone.PineconeClient;
+import batchimage.app.BatchImage;
+import batchimage.vectors.PineconeClient;
 import batchimage.support.Api;
 import batchimage.support.Api.Answer;
 import batchimage.support.Cli;

@@ -3,8 +3,8 @@ package batchimage.deadletter;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import batchimage.BatchImage;
-import batchimage.pinecone.PineconeClient;
+import batchimage.app.BatchImage;
+import batchimage.vectors.PineconeClient;
 import batchimage.support.Prometheus;
 import batchimage.support.TestLibrary;
 import batchimage.support.TestPostgres;

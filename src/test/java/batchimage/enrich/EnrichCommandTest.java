@@ -2,7 +2,7 @@ package batchimage.enrich;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import batchimage.Application;
+import batchimage.cli.Application;
 import batchimage.support.TestLibrary;
 import batchimage.support.TestPostgres;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -29,8 +29,8 @@ class EnrichCommandTest {
         Files.copy(TestLibrary.SHARED_DATA.resolve("media-library/images/000000000139.jpg"), media.resolve("living-room_00001_.png"));
         String db = TestPostgres.newDatabase("enrich_cli");
         // the schema comes with the first process that opens the database
-        try (var app = batchimage.BatchImage.create(TestLibrary.settings(TestLibrary.PROJECT, root.resolve("data"), db, Map.of()),
-                batchimage.BatchImage.Mode.ONE_SHOT)) {
+        try (var app = batchimage.app.BatchImage.create(TestLibrary.settings(TestLibrary.PROJECT, root.resolve("data"), db, Map.of()),
+                batchimage.app.BatchImage.Mode.ONE_SHOT)) {
             TestLibrary.execute(db, """
                     INSERT INTO image_library (id, name, file_path, prompt, description, index_state) VALUES
                       ('00000000-0000-4000-8000-000000000001', 'living-room', 'C:\\renders\\gone.png', 'a living room', 'chair, tv', 'indexed'),

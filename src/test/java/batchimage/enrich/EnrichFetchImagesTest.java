@@ -2,7 +2,7 @@ package batchimage.enrich;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import batchimage.BatchImage;
+import batchimage.app.BatchImage;
 import batchimage.support.StubHttpServer;
 import batchimage.support.TestLibrary;
 import batchimage.support.TestPostgres;

@@ -2,7 +2,7 @@ package batchimage.enrich;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import batchimage.BatchImage;
+import batchimage.app.BatchImage;
 import batchimage.images.MediaFolders;
 import batchimage.images.MediaIndex;
 import batchimage.support.TestLibrary;

@@ -3,8 +3,8 @@ package batchimage.enrich;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import batchimage.Application;
-import batchimage.BatchImage;
+import batchimage.cli.Application;
+import batchimage.app.BatchImage;
 import batchimage.support.Prometheus;
 import batchimage.support.StubHttpServer;
 import batchimage.support.TestLibrary;

@@ -2,7 +2,7 @@ package batchimage.images;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import batchimage.BatchImage;
+import batchimage.app.BatchImage;
 import batchimage.support.TestLibrary;
 import batchimage.support.TestPostgres;
 import java.awt.Color;

@@ -2,10 +2,10 @@ package batchimage.images;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import batchimage.BatchImage;
+import batchimage.app.BatchImage;
 import batchimage.support.TestLibrary;
 import batchimage.support.TestPostgres;
-import batchimage.web.ApiAccess;
+import batchimage.http.server.ApiAccess;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;

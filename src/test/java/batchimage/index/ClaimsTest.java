@@ -3,7 +3,7 @@ package batchimage.index;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import batchimage.BatchImage;
+import batchimage.app.BatchImage;
 import batchimage.support.TestLibrary;
 import batchimage.support.TestPostgres;
 import java.nio.file.Path;

@@ -3,12 +3,12 @@ package batchimage.index;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import batchimage.Application;
-import batchimage.BatchImage;
+import batchimage.cli.Application;
+import batchimage.app.BatchImage;
 import batchimage.embed.EmbeddingsClient;
 import batchimage.embed.EmbeddingsStubAccess;
-import batchimage.localindex.LocalPinecone;
-import batchimage.localindex.VectorRecord;
+import batchimage.vectors.local.LocalPinecone;
+import batchimage.vectors.VectorRecord;
 import batchimage.support.StubHttpServer;
 import batchimage.support.StubHttpServer.Reply;
 import batchimage.support.TestLibrary;

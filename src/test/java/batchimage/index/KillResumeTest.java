@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import batchimage.embed.EmbeddingsApi;
-import batchimage.localindex.LocalPinecone;
-import batchimage.localindex.LuceneNamespace;
-import batchimage.localindex.UpsertUntilKilled;
-import batchimage.localindex.VectorRecord;
+import batchimage.vectors.local.LocalPinecone;
+import batchimage.vectors.local.LuceneNamespace;
+import batchimage.vectors.local.UpsertUntilKilled;
+import batchimage.vectors.VectorRecord;
 import batchimage.support.StubHttpServer;
 import batchimage.support.StubHttpServer.Reply;
 import batchimage.support.TestLibrary;
@@ -97,7 +97,7 @@ class KillResumeTest {
                     "LOCAL_EMBEDDINGS_PRELOAD", "");
             String[] importArgs = {"import", "--json", "--data", data.toString(), input.toString()};
 
-            Process first = start("first", env, "batchimage.Application", importArgs);
+            Process first = start("first", env, "batchimage.Main", importArgs);
             try {
                 await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(100)).until(() -> {
                     assertThat(first.isAlive()).as("the first import ended before it was killed: %s", tail("first")).isTrue();
@@ -133,7 +133,7 @@ class KillResumeTest {
             var resumed = new AtomicLong();
             embeddings.handler((r, n) -> embed(r.body(), resumed));
             release.countDown();
-            Process second = start("second", env, "batchimage.Application", importArgs);
+            Process second = start("second", env, "batchimage.Main", importArgs);
             assertThat(second.waitFor(3, TimeUnit.MINUTES)).as("the second import ends: %s", tail("second")).isTrue();
             assertThat(second.exitValue()).as(tail("second")).isZero();
             JsonNode doc = json.readTree(work.resolve("second.out").toFile());

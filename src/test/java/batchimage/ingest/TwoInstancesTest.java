@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import batchimage.BatchImage;
+import batchimage.app.BatchImage;
 import batchimage.index.IndexTexts;
 import batchimage.index.Indexer;
-import batchimage.pinecone.PineconeClient;
+import batchimage.vectors.PineconeClient;
 import batchimage.support.EmbeddingsProxy;
 import batchimage.support.TestLibrary;
 import batchimage.support.TestPostgres;
@@ -302,7 +302,7 @@ class TwoInstancesTest {
             index.delete("prompt", gone);
             float[] v = new float[384];
             v[7] = 1;
-            index.upsert("prompt", List.of(new batchimage.localindex.VectorRecord("orphan-of-two", v, Map.of())));
+            index.upsert("prompt", List.of(new batchimage.vectors.VectorRecord("orphan-of-two", v, Map.of())));
 
             // a run still under way has not written its drift: wait for the finished runs' sums too
             String done = " FROM sync_run WHERE id > " + lastRun + " AND outcome = 'done'";

@@ -3,7 +3,7 @@ package batchimage.observe;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import batchimage.BatchImage;
+import batchimage.app.BatchImage;
 import batchimage.support.EmbeddingsProxy;
 import batchimage.support.StubHttpServer.Reply;
 import batchimage.support.TestLibrary;

@@ -3,13 +3,13 @@ package batchimage.search;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import batchimage.BatchImage;
+import batchimage.app.BatchImage;
 import batchimage.index.IndexTexts;
-import batchimage.pinecone.FilterParser;
+import batchimage.vectors.FilterParser;
 import batchimage.support.Cli;
 import batchimage.support.TestLibrary;
 import batchimage.support.TestPostgres;
-import batchimage.web.ApiAccess;
+import batchimage.http.server.ApiAccess;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.net.URI;

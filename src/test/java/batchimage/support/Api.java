@@ -1,6 +1,6 @@
 package batchimage.support;
 
-import batchimage.BatchImage;
+import batchimage.app.BatchImage;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

@@ -1,6 +1,6 @@
 package batchimage.support;
 
-import batchimage.Application;
+import batchimage.cli.Application;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.Map;

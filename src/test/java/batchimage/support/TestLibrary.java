@@ -1,8 +1,8 @@
 package batchimage.support;
 
-import batchimage.BatchImage;
+import batchimage.app.BatchImage;
 import batchimage.config.Settings;
-import batchimage.pipeline.RoutesSchema;
+import batchimage.tooling.RoutesSchema;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;

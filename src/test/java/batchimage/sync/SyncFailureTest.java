@@ -2,7 +2,7 @@ package batchimage.sync;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import batchimage.BatchImage;
+import batchimage.app.BatchImage;
 import batchimage.support.StubHttpServer;
 import batchimage.support.StubHttpServer.Reply;
 import batchimage.support.TestLibrary;

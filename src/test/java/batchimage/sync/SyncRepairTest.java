@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import batchimage.BatchImage;
+import batchimage.app.BatchImage;
 import batchimage.index.Indexer;
 import batchimage.support.Api;
 import batchimage.support.Api.Answer;
@@ -320,7 +320,7 @@ class SyncRepairTest {
         var env = new HashMap<String, String>();
         env.put("DATABASE_URL", db);
         try (var local = BatchImage.create(TestLibrary.settings(TestLibrary.PROJECT, data, db, Map.of()), BatchImage.Mode.ADMIN).start()) {
-            local.context().getRegistry().lookupByNameAndType("pineconeClient", batchimage.pinecone.PineconeClient.class)
+            local.context().getRegistry().lookupByNameAndType("pineconeClient", batchimage.vectors.PineconeClient.class)
                     .delete("prompt", new ArrayList<>(active.subList(5, 9)));
         }
         Cli.Run own = Cli.run(env, "reindex", "--url", "http://127.0.0.1:" + TestLibrary.freePort(), "--data", data.toString());

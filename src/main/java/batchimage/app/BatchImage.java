@@ -1,0 +1,462 @@
+package batchimage.app;
+
+import batchimage.config.Settings;
+import batchimage.index.Indexer;
+import batchimage.embed.EmbeddingsApi;
+import batchimage.embed.EmbeddingsConfig;
+import batchimage.vectors.local.LocalPinecone;
+import batchimage.vectors.local.LocalPineconeRoutes;
+import batchimage.vectors.local.PineconeApi;
+import batchimage.embed.LocalEmbeddingsRoutes;
+import batchimage.embed.LocalModels;
+import batchimage.ingest.ImportResult;
+import batchimage.ingest.Importer;
+import batchimage.tooling.RouteReloader;
+import batchimage.tooling.RoutesSchema;
+import batchimage.api.SearchRoutes;
+import batchimage.search.SearchService;
+import batchimage.store.Database;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Properties;
+import org.apache.camel.CamelContext;
+import org.apache.camel.main.Main;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One batch-image process: the database (embedded or DATABASE_URL), the Camel context with the YAML
+ * routes from routes/, and, for the service, the HTTP server and the inbox poller.
+ */
+public final class BatchImage implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(BatchImage.class);
+
+    /**
+     * What this process is for: the service polls the inbox, indexes and serves; an import indexes what
+     * it imported (serving the local endpoints on a free port of its own) unless a service on the same
+     * data folder does it; a one-shot process does neither; a search serves the local model and the local
+     * index (read-side, beside a service that may be writing it) on a free port of its own, for its
+     * {@code searchService}, and neither polls nor indexes; an admin process (a delete run in-process when no
+     * service answers) serves the local model and the local index, writable, on a free port of its own, and
+     * neither polls nor indexes.
+     */
+    public enum Mode { SERVICE, IMPORT, ONE_SHOT, SEARCH, ADMIN }
+
+    private final Settings settings;
+    private final Database database;
+    private Mode mode;
+    private java.util.concurrent.ScheduledExecutorService healthProbes;
+    private final Main main;
+    private RouteReloader reloader;
+
+    private LocalModels localModels;
+    private final batchimage.observe.RequestMetrics requestMetrics = new batchimage.observe.RequestMetrics();
+    private boolean indexing;
+    private LocalPinecone localIndex;
+
+    private BatchImage(Settings settings, Database database, Main main) {
+        this.settings = settings;
+        this.database = database;
+        this.main = main;
+    }
+
+    /** Opens the database and builds (but does not start) the Camel application. */
+    public static BatchImage create(Settings settings, Mode mode) {
+        requireValidRoutes(settings.routesDir());
+        Path data = settings.dataDir();
+        try {
+            for (String dir : new String[] {"inbox", "done", "error", "media"}) {
+                Files.createDirectories(data.resolve(dir));
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot create the data folders under " + data + ": " + e.getMessage(), e);
+        }
+        Database db = Database.open(settings.get("database.url"), data, settings.getInt("database.pool-size"),
+                settings.getInt("database.connect-timeout-ms"));
+        LOG.info("library database: {}", db.description());
+
+        // the app's own index and model only when the settings use them: an instance that indexes into another's
+        // index (pinecone.host) never opens <data>/index, which one process alone may write
+        boolean localIndex = settings.get("pinecone.host").isBlank() && settings.get("pinecone.api-key").isBlank();
+        boolean localModel = EmbeddingsConfig.from(settings).provider() == EmbeddingsConfig.Provider.LOCAL;
+        // a service on this data folder: it started the embedded PostgreSQL here or, with DATABASE_URL, it writes the local index
+        boolean serviceHere = db.sharedWithAnotherProcess()
+                || localIndex && (mode == Mode.IMPORT || mode == Mode.ADMIN) && LocalPinecone.writtenByAnother(data.resolve("index"));
+        if (mode == Mode.IMPORT && serviceHere) {
+            LOG.info("a batch-image service runs on this data folder: it indexes what is imported");
+        }
+        boolean indexHere = mode == Mode.SERVICE || mode == Mode.IMPORT && !serviceHere;
+        if (mode == Mode.ADMIN && serviceHere) {
+            db.close();
+            throw new IllegalStateException("a batch-image service runs on the data folder " + data
+                    + " but did not answer: give its address with --url (it owns the local index)");
+        }
+        if (mode == Mode.SERVICE && db.sharedWithAnotherProcess()) {
+            if (localIndex) {
+                db.close();
+                throw new IllegalStateException("a batch-image service already runs on the data folder " + data + " and writes its index:"
+                        + " a second instance needs DATABASE_URL (a PostgreSQL both reach), PINECONE_HOST (the first one's"
+                        + " http://host:port/pinecone, or Pinecone) and EMBEDDINGS_URL (its http://host:port/v1/embeddings, or another endpoint)");
+            }
+            LOG.warn("this service uses the embedded PostgreSQL of another process on {}: it stops when that process stops", data);
+        }
+        boolean serveLocal = indexHere || mode == Mode.SEARCH || mode == Mode.ADMIN;
+        if (mode == Mode.IMPORT && indexHere || mode == Mode.SEARCH || mode == Mode.ADMIN) {
+            // the local endpoints this import indexes (or this search searches) through, on a port of its own
+            settings = settings.with("batch-image.host", "127.0.0.1").with("batch-image.port", String.valueOf(freePort()));
+        }
+        // no main class: Camel would scan its package for RouteBuilders and build them without their arguments
+        var main = new Main();
+        Properties props = settings.asProperties();
+        props.setProperty("camel.main.name", "batch-image");
+        props.setProperty("camel.main.routes-include-pattern", "file:" + settings.routesDir() + "/*.camel.yaml");
+        props.setProperty("camel.main.routes-reload-enabled", "false");
+        props.setProperty("camel.main.shutdown-timeout", "15");
+        props.setProperty("camel.main.jmx-enabled", "false");
+        if (serveLocal) {
+            props.setProperty("camel.server.enabled", "true");
+            props.setProperty("camel.server.host", settings.get("batch-image.host"));
+            props.setProperty("camel.server.port", settings.get("batch-image.port"));
+            if (mode == Mode.SERVICE) {
+                // /observe/health and /observe/metrics on the same server (same port: Camel shares it)
+                props.setProperty("camel.management.enabled", "true");
+                props.setProperty("camel.management.host", settings.get("batch-image.host"));
+                props.setProperty("camel.management.port", settings.get("batch-image.port"));
+                props.setProperty("camel.management.health-check-enabled", "true");
+                // every check with its message, UP ones included: a user sees what each dependency answered
+                props.setProperty("camel.health.exposure-level", "full");
+                props.setProperty("camel.management.metrics-enabled", "true");
+                props.setProperty("camel.metrics.enabled", "true");
+                // route timings are enough: the exchange notifier would also time every HTTP call the clients
+                // make outside routes, under a tag set Prometheus refuses to mix with the routes'
+                props.setProperty("camel.metrics.enable-exchange-event-notifier", "false");
+            }
+        } else {
+            props.setProperty("camel.server.enabled", "false");
+        }
+        if (!indexHere) {
+            props.setProperty("index.enabled", "false");
+        }
+        if (mode != Mode.SERVICE) {
+            props.setProperty("ingest.poll-inbox", "false");
+            // only the service enriches and syncs on a schedule; `enrich` and `reindex` run them on demand
+            props.setProperty("enrich.enabled", "false");
+            props.setProperty("sync.enabled", "false");
+        }
+        if (mode == Mode.IMPORT && indexHere) {
+            // the import waits for its records to be indexed: its index route must run
+            props.setProperty("index.enabled", "true");
+        }
+        main.setOverrideProperties(props);
+        var app = new BatchImage(settings, db, main);
+        main.bind("dataSource", db.dataSource());
+        main.bind("settings", settings);
+        main.bind("httpServerFactory", batchimage.http.server.HttpServerFactory.from(settings));
+        main.bind("quartz", quartz());
+        // the clients report their requests here; only the service has a metrics registry to bind it to
+        main.bind("requestMetrics", app.requestMetrics);
+        if (mode == Mode.SERVICE) {
+            // the registry camel-micrometer-prometheus serves at /observe/metrics, made here so that it counts from the first request
+            var meters = new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT);
+            main.bind("metricsRegistry", meters);
+            app.requestMetrics.bindTo(meters);
+            main.bind("apiRequestTimings", new batchimage.observe.ApiRequestTimings(app.requestMetrics));
+        }
+        // one index of the media folders, shared by the images API and the enrich route
+        var media = batchimage.images.MediaFolders.from(settings);
+        main.bind("mediaFolders", media);
+        app.indexing = indexHere;
+        app.mode = mode;
+        if (serveLocal && localModel) {
+            var models = new LocalModels();
+            main.bind("localModels", models);
+            app.localModels = models;
+            main.configure().addRoutesBuilder(new LocalEmbeddingsRoutes(new EmbeddingsApi(models)));
+        }
+        if (serveLocal && localIndex) {
+            // the local Pinecone keeps vectors of the embeddings' dimension (0: the first upsert's), one Lucene index per namespace
+            int dimensions = EmbeddingsConfig.from(settings).dimensions();
+            LocalPinecone index;
+            try {
+                index = mode == Mode.SEARCH ? LocalPinecone.readOnly(data.resolve("index"), dimensions)
+                        : new LocalPinecone(data.resolve("index"), dimensions);
+            } catch (RuntimeException e) {
+                // another process writes it: say so, and leave nothing open behind
+                db.close();
+                throw e;
+            }
+            app.localIndex = index;
+            var pinecone = new PineconeApi(index);
+            main.configure().addRoutesBuilder(new LocalPineconeRoutes(pinecone));
+            // after the data plane: the control plane, namespaces, and JSON answers for other paths
+            main.configure().addRoutesBuilder(new batchimage.vectors.local.PineconeControlRoutes(index, pinecone, settings.get("pinecone.index")));
+        }
+        if (mode == Mode.SERVICE) {
+            main.configure().addRoutesBuilder(batchimage.api.ImageRoutes.of(settings, db.dataSource(), media));
+            main.configure().addRoutesBuilder(new SearchRoutes());
+            main.configure().addRoutesBuilder(new batchimage.api.EnrichRoutes());
+            main.configure().addRoutesBuilder(new batchimage.api.SyncRoutes());
+            main.configure().addRoutesBuilder(new batchimage.api.DeadLetterRoutes());
+            main.configure().addRoutesBuilder(new batchimage.api.PageRoutes());
+        }
+        main.configure().addConfiguration(Beans.class);
+        return app;
+    }
+
+    /** The routes Camel is about to load, checked against its YAML DSL schema: a mistake is told with its file and line. */
+    private static void requireValidRoutes(Path routes) {
+        if (!Files.isDirectory(routes)) {
+            return;
+        }
+        try {
+            RoutesSchema.camel().requireValid(routes);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read the routes in " + routes + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The Quartz component of the sync route's schedule, with a scheduler of this process's own: Quartz keeps its
+     * schedulers by name in the JVM, and two contexts of one name (several instances in one JVM, as in the tests)
+     * would otherwise share one scheduler and one job, and only one of them would fire.
+     */
+    private static org.apache.camel.component.quartz.QuartzComponent quartz() {
+        var quartz = new org.apache.camel.component.quartz.QuartzComponent();
+        var props = new Properties();
+        props.setProperty("org.quartz.scheduler.instanceName", "batch-image-" + java.util.UUID.randomUUID().toString().substring(0, 8));
+        props.setProperty("org.quartz.scheduler.skipUpdateCheck", "true");
+        props.setProperty("org.quartz.threadPool.class", "org.quartz.simpl.SimpleThreadPool");
+        props.setProperty("org.quartz.threadPool.threadCount", "2");
+        props.setProperty("org.quartz.jobStore.class", "org.quartz.simpl.RAMJobStore");
+        props.setProperty("org.quartz.jobStore.misfireThreshold", "60000");
+        quartz.setProperties(props);
+        quartz.setPrefixInstanceName(false);
+        return quartz;
+    }
+
+    /** Starts the routes without blocking. */
+    public BatchImage start() {
+        try {
+            main.start();
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+        warmUpLocalModel();
+        if (mode == Mode.SERVICE) {
+            registerHealthChecks();
+        }
+        return this;
+    }
+
+    /**
+     * /observe/health: the database, the embeddings endpoint and the vector index, besides Camel's own
+     * checks; and the library's metrics at /observe/metrics.
+     */
+    private void registerHealthChecks() {
+        var registry = org.apache.camel.health.HealthCheckRegistry.get(context());
+        if (registry == null) {
+            return;
+        }
+        var embeddings = context().getRegistry().lookupByNameAndType("embeddingsClient", batchimage.embed.EmbeddingsClient.class);
+        var index = context().getRegistry().lookupByNameAndType("pineconeClient", batchimage.vectors.PineconeClient.class);
+        // probes and metrics run here, never on the HTTP server's threads; one slow probe does not hold back the others
+        healthProbes = java.util.concurrent.Executors.newScheduledThreadPool(4, r -> {
+            Thread t = new Thread(r, "health-probes");
+            t.setDaemon(true);
+            return t;
+        });
+        var checks = java.util.List.of(
+                new batchimage.observe.DependencyCheck("database", () -> {
+                    try (var c = database.dataSource().getConnection()) {
+                        if (!c.isValid(5)) {
+                            throw new IllegalStateException("PostgreSQL (" + database.description() + ") does not answer");
+                        }
+                        return "PostgreSQL answers: " + database.description();
+                    } catch (java.sql.SQLException e) {
+                        throw new IllegalStateException("PostgreSQL (" + database.description() + ") cannot be reached: " + e.getMessage(), e);
+                    }
+                }, healthProbes),
+                new batchimage.observe.DependencyCheck("embeddings", () -> {
+                    int dims = embeddings.embed(java.util.List.of("health check")).get(0).length;
+                    return "the embeddings endpoint answers (" + dims + " dimensions)";
+                }, healthProbes),
+                new batchimage.observe.DependencyCheck("vector-index", () -> {
+                    var stats = index.stats();
+                    return "the vector index at " + index.base() + " answers: " + stats.namespaces();
+                }, healthProbes));
+        checks.forEach(registry::register);
+        // /observe/metrics: the library's figures beside Camel's own, read from PostgreSQL every 10 s
+        var meters = context().getRegistry().lookupByNameAndType("metricsRegistry", io.micrometer.core.instrument.MeterRegistry.class);
+        if (meters != null) {
+            var metrics = new batchimage.observe.LibraryMetrics(database.dataSource(),
+                    context().getRegistry().lookupByNameAndType("indexer", Indexer.class),
+                    context().getRegistry().lookupByNameAndType("deadLetterHealing", batchimage.deadletter.DeadLetterHealing.class), meters);
+            metrics.refreshOn(healthProbes);
+            new batchimage.observe.SyncMetrics(database.dataSource(), meters).refreshOn(healthProbes);
+        } else {
+            LOG.warn("no metrics registry: /observe/metrics shows Camel's metrics only, not the library's");
+        }
+    }
+
+    /** Loads the default local model in the background, so that the first request does not wait for it. */
+    private void warmUpLocalModel() {
+        String preload = settings.get("local-embeddings.preload");
+        if (localModels != null && !preload.isBlank()) {
+            var t = new Thread(() -> {
+                try {
+                    localModels.warmUp(preload);
+                } catch (RuntimeException e) {
+                    LOG.warn("could not load the local embedding model {}: {}", preload, e.getMessage());
+                }
+            }, "model-warm-up");
+            t.setDaemon(true);
+            t.start();
+        }
+    }
+
+    /** Runs the service until the process is asked to stop; with reload, edited routes apply live. */
+    public void runUntilStopped(boolean reload) throws Exception {
+        if (reload) {
+            main.addMainListener(new org.apache.camel.main.MainListenerSupport() {
+                @Override
+                public void afterStart(org.apache.camel.main.BaseMainSupport m) {
+                    watchRoutes();
+                }
+            });
+        }
+        main.addMainListener(new org.apache.camel.main.MainListenerSupport() {
+            @Override
+            public void afterStart(org.apache.camel.main.BaseMainSupport m) {
+                warmUpLocalModel();
+            }
+        });
+        try {
+            main.run();
+        } finally {
+            close();
+        }
+    }
+
+    /** Starts watching routes/: edited routes apply live, broken edits leave the running routes alone. */
+    public RouteReloader watchRoutes() {
+        reloader = new RouteReloader(context(), settings.routesDir());
+        reloader.start();
+        return reloader;
+    }
+
+    /** Imports one file through the import-file route, whatever its folder; the file stays where it is. */
+    public ImportResult importFile(Path file) {
+        return Importer.importThroughRoute(context(), file);
+    }
+
+    /** The search every interface goes through (the registry's {@code searchService}). */
+    public SearchService search() {
+        return context().getRegistry().lookupByNameAndType("searchService", SearchService.class);
+    }
+
+    /** Delete by filter (the registry's {@code deleter}). */
+    public batchimage.library.Deleter deleter() {
+        return context().getRegistry().lookupByNameAndType("deleter", batchimage.library.Deleter.class);
+    }
+
+    /** The library's figures (the registry's {@code libraryStats}). */
+    public batchimage.library.LibraryStats libraryStats() {
+        return context().getRegistry().lookupByNameAndType("libraryStats", batchimage.library.LibraryStats.class);
+    }
+
+    /** The dead letters (the registry's {@code deadLetterList}). */
+    public batchimage.deadletter.DeadLetterList deadLetterList() {
+        return context().getRegistry().lookupByNameAndType("deadLetterList", batchimage.deadletter.DeadLetterList.class);
+    }
+
+    public CamelContext context() {
+        return main.getCamelContext();
+    }
+
+    public Database database() {
+        return database;
+    }
+
+    public Settings settings() {
+        return settings;
+    }
+
+    /** Whether this process indexes (else, for an import, a running service does). */
+    public boolean indexes() {
+        return indexing;
+    }
+
+    static int freePort() {
+        try (var s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new IllegalStateException("no free port for the import's local endpoints: " + e.getMessage(), e);
+        }
+    }
+
+    /** Where the records of some files stand in the index; {@code blocked}: why none can be indexed now, else null. */
+    public record IndexProgress(long total, long indexed, long waiting, long failing, String firstError, String blocked) {
+        public IndexProgress blockedBy(String reason) {
+            return new IndexProgress(total, indexed, waiting, failing, firstError, reason);
+        }
+    }
+
+    /**
+     * Why this process's settings cannot index anything (the index's dimension differs from the model's),
+     * or null. Asks the index and the model once if the index route has not yet.
+     */
+    public String indexProblem() {
+        var indexer = context().getRegistry().lookupByNameAndType("indexer", batchimage.index.Indexer.class);
+        return indexer == null ? null : indexer.dimensionProblem();
+    }
+
+    public IndexProgress indexProgress(java.util.List<String> files) {
+        String sql = """
+                SELECT count(*),
+                       count(*) FILTER (WHERE index_state = 'indexed'),
+                       count(*) FILTER (WHERE index_state IN ('pending', 'indexing') AND index_error IS NULL),
+                       count(*) FILTER (WHERE index_state = 'failed' OR index_error IS NOT NULL),
+                       min(index_error)
+                FROM image_library WHERE status = 'active' AND source_file = ANY (?)
+                """;
+        try (var c = database.dataSource().getConnection(); var ps = c.prepareStatement(sql)) {
+            ps.setArray(1, c.createArrayOf("text", files.toArray()));
+            try (var rs = ps.executeQuery()) {
+                rs.next();
+                return new IndexProgress(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4), rs.getString(5), null);
+            }
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException("cannot read the index state: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void close() {
+        if (healthProbes != null) {
+            healthProbes.shutdownNow();
+        }
+        if (reloader != null) {
+            reloader.close();
+        }
+        Indexer indexer = null;
+        try {
+            if (main.isStarted() || main.isStarting()) {
+                indexer = main.getCamelContext().getRegistry().lookupByNameAndType("indexer", Indexer.class);
+                main.stop();
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("stopping Camel: {}", e.toString());
+        }
+        if (indexer != null) {
+            // after the routes: its claims go back to the other processes at once
+            indexer.close();
+        }
+        if (localIndex != null) {
+            localIndex.close();
+        }
+        database.close();
+    }
+}
