@@ -282,15 +282,10 @@ public class Beans implements CamelConfiguration {
         return imagesApi().thumbnails();
     }
 
-    /**
-     * The HTTP headers of the REST API's answers (camel.rest.endpoint-property.headerFilterStrategy): Camel's, but
-     * letting Cache-Control through, which the images set (the JSON answers set none).
-     */
+    /** The HTTP headers of the REST API's answers (camel.rest.endpoint-properties[headerFilterStrategy]). */
     @BindToRegistry("apiHeaders")
-    public org.apache.camel.http.base.HttpHeaderFilterStrategy apiHeaders() {
-        var headers = new org.apache.camel.http.base.HttpHeaderFilterStrategy();
-        headers.getOutFilter().remove("cache-control");
-        return headers;
+    public batchimage.api.ApiHeaders apiHeaders() {
+        return new batchimage.api.ApiHeaders();
     }
 
     @BindToRegistry("importer")
