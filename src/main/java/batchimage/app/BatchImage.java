@@ -13,7 +13,6 @@ import batchimage.ingest.ImportResult;
 import batchimage.ingest.Importer;
 import batchimage.tooling.RouteReloader;
 import batchimage.tooling.RoutesSchema;
-import batchimage.api.SearchRoutes;
 import batchimage.search.SearchService;
 import batchimage.store.Database;
 import java.io.IOException;
@@ -43,6 +42,9 @@ public final class BatchImage implements AutoCloseable {
      * neither polls nor indexes.
      */
     public enum Mode { SERVICE, IMPORT, ONE_SHOT, SEARCH, ADMIN }
+
+    /** The REST API's routes file in routes/. */
+    public static final String API_ROUTES = "api.camel.yaml";
 
     private final Settings settings;
     private final Database database;
@@ -112,6 +114,11 @@ public final class BatchImage implements AutoCloseable {
         Properties props = settings.asProperties();
         props.setProperty("camel.main.name", "batch-image");
         props.setProperty("camel.main.routes-include-pattern", "file:" + settings.routesDir() + "/*.camel.yaml");
+        if (mode != Mode.SERVICE) {
+            // the service alone serves the REST API (/api/*) and its document (/api-doc)
+            props.setProperty("camel.main.routes-exclude-pattern", "file:" + settings.routesDir() + "/" + API_ROUTES);
+            props.setProperty("camel.main.route-filter-exclude-pattern", settings.get("camel.rest.api-context-route-id"));
+        }
         props.setProperty("camel.main.routes-reload-enabled", "false");
         props.setProperty("camel.main.shutdown-timeout", "15");
         props.setProperty("camel.main.jmx-enabled", "false");
@@ -194,11 +201,7 @@ public final class BatchImage implements AutoCloseable {
             main.configure().addRoutesBuilder(new batchimage.vectors.local.PineconeControlRoutes(index, pinecone, settings.get("pinecone.index")));
         }
         if (mode == Mode.SERVICE) {
-            main.configure().addRoutesBuilder(batchimage.api.ImageRoutes.of(settings, db.dataSource(), media));
-            main.configure().addRoutesBuilder(new SearchRoutes());
-            main.configure().addRoutesBuilder(new batchimage.api.EnrichRoutes());
-            main.configure().addRoutesBuilder(new batchimage.api.SyncRoutes());
-            main.configure().addRoutesBuilder(new batchimage.api.DeadLetterRoutes());
+            // the REST API is routes/api.camel.yaml; the page is not API
             main.configure().addRoutesBuilder(new batchimage.api.PageRoutes());
         }
         main.configure().addConfiguration(Beans.class);
