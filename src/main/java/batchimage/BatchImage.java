@@ -267,6 +267,11 @@ public final class BatchImage implements AutoCloseable {
         });
         var checks = java.util.List.of(
                 new batchimage.observe.DependencyCheck("database", () -> {
+                    String down = database.problem();
+                    if (down != null) {
+                        // its own embedded PostgreSQL stopped: why, at once, rather than after the pool's wait
+                        throw new IllegalStateException("PostgreSQL (" + database.description() + ") cannot be reached: " + down);
+                    }
                     try (var c = database.dataSource().getConnection()) {
                         if (!c.isValid(5)) {
                             throw new IllegalStateException("PostgreSQL (" + database.description() + ") does not answer");
@@ -439,9 +444,11 @@ public final class BatchImage implements AutoCloseable {
             reloader.close();
         }
         Indexer indexer = null;
+        batchimage.ingest.ImportLeases imports = null;
         try {
             if (main.isStarted() || main.isStarting()) {
                 indexer = main.getCamelContext().getRegistry().lookupByNameAndType("indexer", Indexer.class);
+                imports = main.getCamelContext().getRegistry().lookupByNameAndType("importLeases", batchimage.ingest.ImportLeases.class);
                 main.stop();
             }
         } catch (RuntimeException e) {
@@ -450,6 +457,9 @@ public final class BatchImage implements AutoCloseable {
         if (indexer != null) {
             // after the routes: its claims go back to the other processes at once
             indexer.close();
+        }
+        if (imports != null) {
+            imports.close();
         }
         if (localIndex != null) {
             localIndex.close();
