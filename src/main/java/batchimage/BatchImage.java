@@ -333,6 +333,10 @@ public final class BatchImage implements AutoCloseable {
             @Override
             public void afterStart(org.apache.camel.main.BaseMainSupport m) {
                 warmUpLocalModel();
+                // as start() does: without them a service run from the command line showed only Camel's own checks
+                if (mode == Mode.SERVICE) {
+                    registerHealthChecks();
+                }
             }
         });
         try {

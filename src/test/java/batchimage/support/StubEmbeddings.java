@@ -1,0 +1,116 @@
+package batchimage.support;
+
+import batchimage.embed.EmbeddingsApi;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * An OpenAI-compatible embeddings endpoint for tests whose subject is not the model (crash tests): each text's vector
+ * follows from the model's name and the text, so that a query with a record's text finds that record first in vectors
+ * of the same model. A text starting with {@link #QUERY} is a test's search query: embedded as the text after it, and
+ * the model it was embedded with is recorded. {@code paceMs} makes each request take a while.
+ */
+public final class StubEmbeddings implements AutoCloseable {
+
+    public static final String QUERY = "Q:";
+
+    private final ObjectMapper json = new ObjectMapper();
+    private final StubHttpServer server;
+    private final int dimensions;
+    private final AtomicLong texts = new AtomicLong();
+    private final List<String> queryModels = new CopyOnWriteArrayList<>();
+    private volatile long paceMs;
+
+    public StubEmbeddings(int dimensions) {
+        this.dimensions = dimensions;
+        this.server = new StubHttpServer((r, n) -> answer(r.body()));
+    }
+
+    public String url() {
+        return server.url("/v1/embeddings");
+    }
+
+    public void pace(long ms) {
+        paceMs = ms;
+    }
+
+    /** Document texts embedded so far (queries not counted). */
+    public long texts() {
+        return texts.get();
+    }
+
+    /** The model of each query, in the order they came. */
+    public List<String> queryModels() {
+        return queryModels;
+    }
+
+    private StubHttpServer.Reply answer(String body) {
+        try {
+            JsonNode req = json.readTree(body);
+            String model = req.path("model").asText();
+            var inputs = new ArrayList<String>();
+            JsonNode input = req.get("input");
+            if (input.isArray()) {
+                input.forEach(t -> inputs.add(t.asText()));
+            } else {
+                inputs.add(input.asText());
+            }
+            boolean base64 = "base64".equals(req.path("encoding_format").asText());
+            var out = json.createObjectNode().put("object", "list").put("model", model);
+            var list = out.putArray("data");
+            boolean query = false;
+            for (int i = 0; i < inputs.size(); i++) {
+                String text = inputs.get(i);
+                if (text.startsWith(QUERY)) {
+                    query = true;
+                    queryModels.add(model);
+                    text = text.substring(QUERY.length());
+                } else {
+                    texts.incrementAndGet();
+                }
+                float[] v = vector(model, text);
+                var item = list.addObject().put("object", "embedding").put("index", i);
+                if (base64) {
+                    item.put("embedding", EmbeddingsApi.toBase64(v));
+                } else {
+                    var arr = item.putArray("embedding");
+                    for (float f : v) {
+                        arr.add(f);
+                    }
+                }
+            }
+            out.putObject("usage").put("prompt_tokens", inputs.size()).put("total_tokens", inputs.size());
+            var reply = StubHttpServer.Reply.json(200, json.writeValueAsString(out));
+            return query || paceMs == 0 ? reply : reply.after(paceMs);
+        } catch (IOException | RuntimeException e) {
+            return StubHttpServer.Reply.json(400, "{\"error\":{\"message\":\"" + String.valueOf(e.getMessage()).replace('"', '\'')
+                    + "\",\"type\":\"invalid_request_error\"}}");
+        }
+    }
+
+    /** A unit vector of the model and the text. */
+    public float[] vector(String model, String text) {
+        var rnd = new Random((model + "\n" + text).hashCode());
+        float[] v = new float[dimensions];
+        double norm = 0;
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (float) rnd.nextGaussian();
+            norm += v[i] * v[i];
+        }
+        for (int i = 0; i < v.length; i++) {
+            v[i] /= (float) Math.sqrt(norm);
+        }
+        return v;
+    }
+
+    @Override
+    public void close() {
+        server.close();
+    }
+}
