@@ -7,14 +7,15 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * An OpenAI-compatible embeddings endpoint for tests whose subject is not the model (crash tests): each text's vector
  * follows from the model's name and the text, so that a query with a record's text finds that record first in vectors
- * of the same model. A text starting with {@link #QUERY} is a test's search query: embedded as the text after it, and
- * the model it was embedded with is recorded. {@code paceMs} makes each request take a while.
+ * of the same model. A text {@code Q:<tag>|<text>} is a test's search query: embedded as {@code <text>}, and the model
+ * it was embedded with is recorded under its tag. {@code paceMs} makes each request of document texts take a while.
  */
 public final class StubEmbeddings implements AutoCloseable {
 
@@ -24,7 +25,7 @@ public final class StubEmbeddings implements AutoCloseable {
     private final StubHttpServer server;
     private final int dimensions;
     private final AtomicLong texts = new AtomicLong();
-    private final List<String> queryModels = new CopyOnWriteArrayList<>();
+    private final Map<String, String> queryModels = new ConcurrentHashMap<>();
     private volatile long paceMs;
 
     public StubEmbeddings(int dimensions) {
@@ -45,9 +46,14 @@ public final class StubEmbeddings implements AutoCloseable {
         return texts.get();
     }
 
-    /** The model of each query, in the order they came. */
-    public List<String> queryModels() {
-        return queryModels;
+    /** A search query for the text, under a tag of the test's. */
+    public static String query(String tag, String text) {
+        return QUERY + tag + "|" + text;
+    }
+
+    /** The model the query of that tag was embedded with, or null when it never came. */
+    public String queryModel(String tag) {
+        return queryModels.get(tag);
     }
 
     private StubHttpServer.Reply answer(String body) {
@@ -67,10 +73,11 @@ public final class StubEmbeddings implements AutoCloseable {
             boolean query = false;
             for (int i = 0; i < inputs.size(); i++) {
                 String text = inputs.get(i);
-                if (text.startsWith(QUERY)) {
+                if (text.startsWith(QUERY) && text.indexOf('|') > 0) {
                     query = true;
-                    queryModels.add(model);
-                    text = text.substring(QUERY.length());
+                    int bar = text.indexOf('|');
+                    queryModels.put(text.substring(QUERY.length(), bar), model);
+                    text = text.substring(bar + 1);
                 } else {
                     texts.incrementAndGet();
                 }
