@@ -266,21 +266,7 @@ public final class BatchImage implements AutoCloseable {
             return t;
         });
         var checks = java.util.List.of(
-                new batchimage.observe.DependencyCheck("database", () -> {
-                    String down = database.problem();
-                    if (down != null) {
-                        // its own embedded PostgreSQL stopped: why, at once, rather than after the pool's wait
-                        throw new IllegalStateException("PostgreSQL (" + database.description() + ") cannot be reached: " + down);
-                    }
-                    try (var c = database.dataSource().getConnection()) {
-                        if (!c.isValid(5)) {
-                            throw new IllegalStateException("PostgreSQL (" + database.description() + ") does not answer");
-                        }
-                        return "PostgreSQL answers: " + database.description();
-                    } catch (java.sql.SQLException e) {
-                        throw new IllegalStateException("PostgreSQL (" + database.description() + ") cannot be reached: " + e.getMessage(), e);
-                    }
-                }, healthProbes),
+                new batchimage.observe.DependencyCheck("database", database::probe, healthProbes),
                 new batchimage.observe.DependencyCheck("embeddings", () -> {
                     int dims = embeddings.embed(java.util.List.of("health check")).get(0).length;
                     return "the embeddings endpoint answers (" + dims + " dimensions)";

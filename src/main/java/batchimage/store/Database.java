@@ -42,6 +42,22 @@ public final class Database implements AutoCloseable {
         return embedded == null ? null : embedded.problem();
     }
 
+    /** The health check's probe: what answered, or why nothing does (at once when its own embedded PostgreSQL is known to be down). */
+    public String probe() {
+        String down = problem();
+        if (down != null) {
+            throw new IllegalStateException("PostgreSQL (" + description + ") cannot be reached: " + down);
+        }
+        try (var c = pool.getConnection()) {
+            if (!c.isValid(5)) {
+                throw new IllegalStateException("PostgreSQL (" + description + ") does not answer");
+            }
+            return "PostgreSQL answers: " + description;
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException("PostgreSQL (" + description + ") cannot be reached: " + e.getMessage(), e);
+        }
+    }
+
     /** Opens the database the settings name, migrating its schema with Flyway. */
     public static Database open(String databaseUrl, Path dataDir, int poolSize) {
         return open(databaseUrl, dataDir, poolSize, 30_000);
