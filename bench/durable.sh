@@ -71,6 +71,7 @@ of \`make_batch.py $RECORDS\`, -Xmx256m, process start included; medians of $RUN
 | re-import of the same file | $br | $ar | $(ratio "$ar" "$br") |
 
 Every run (seconds): before fresh ${BF[*]}; durable fresh ${AF[*]}; before re-import ${BR[*]}; durable re-import ${AR[*]}.
+Load average at the end (1, 5, 15 min): $(cut -d' ' -f1-3 /proc/loadavg).
 EOF
 )
 SECTION="$SECTION" python3 - "$OUT" <<'PY'
