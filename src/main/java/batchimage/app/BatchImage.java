@@ -272,16 +272,7 @@ public final class BatchImage implements AutoCloseable {
             return t;
         });
         var checks = java.util.List.of(
-                new batchimage.observe.DependencyCheck("database", () -> {
-                    try (var c = database.dataSource().getConnection()) {
-                        if (!c.isValid(5)) {
-                            throw new IllegalStateException("PostgreSQL (" + database.description() + ") does not answer");
-                        }
-                        return "PostgreSQL answers: " + database.description();
-                    } catch (java.sql.SQLException e) {
-                        throw new IllegalStateException("PostgreSQL (" + database.description() + ") cannot be reached: " + e.getMessage(), e);
-                    }
-                }, healthProbes),
+                new batchimage.observe.DependencyCheck("database", database::probe, healthProbes),
                 new batchimage.observe.DependencyCheck("embeddings", () -> {
                     int dims = embeddings.embed(java.util.List.of("health check")).get(0).length;
                     return "the embeddings endpoint answers (" + dims + " dimensions)";
@@ -334,6 +325,10 @@ public final class BatchImage implements AutoCloseable {
             @Override
             public void afterStart(org.apache.camel.main.BaseMainSupport m) {
                 warmUpLocalModel();
+                // as start() does: without them a service run from the command line showed only Camel's own checks
+                if (mode == Mode.SERVICE) {
+                    registerHealthChecks();
+                }
             }
         });
         try {
@@ -445,9 +440,11 @@ public final class BatchImage implements AutoCloseable {
             reloader.close();
         }
         Indexer indexer = null;
+        batchimage.ingest.ImportLeases imports = null;
         try {
             if (main.isStarted() || main.isStarting()) {
                 indexer = main.getCamelContext().getRegistry().lookupByNameAndType("indexer", Indexer.class);
+                imports = main.getCamelContext().getRegistry().lookupByNameAndType("importLeases", batchimage.ingest.ImportLeases.class);
                 main.stop();
             }
         } catch (RuntimeException e) {
@@ -456,6 +453,9 @@ public final class BatchImage implements AutoCloseable {
         if (indexer != null) {
             // after the routes: its claims go back to the other processes at once
             indexer.close();
+        }
+        if (imports != null) {
+            imports.close();
         }
         if (localIndex != null) {
             localIndex.close();

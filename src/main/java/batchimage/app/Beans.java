@@ -290,6 +290,17 @@ public class Beans implements CamelConfiguration {
 
     @BindToRegistry("importer")
     public Importer importer() {
-        return new Importer(dataSource, new ObjectMapper(), Path.of(dataDir).resolve("error"), defaultTheme, progressSeconds);
+        return new Importer(dataSource, new ObjectMapper(), Path.of(dataDir).resolve("error"), defaultTheme, progressSeconds, importLeases());
     }
+
+    /** This process's running imports in import_run, and the runs of processes that ended closed as interrupted. */
+    @BindToRegistry("importLeases")
+    public synchronized batchimage.ingest.ImportLeases importLeases() {
+        if (importLeases == null) {
+            importLeases = new batchimage.ingest.ImportLeases(dataSource, settings.getInt("ingest.lock-lease-seconds"), true);
+        }
+        return importLeases;
+    }
+
+    private batchimage.ingest.ImportLeases importLeases;
 }
