@@ -291,7 +291,11 @@ public final class EmbeddingsClient implements AutoCloseable {
                                 index = p.getIntValue();
                             } else if (f.equals("embedding") && t == JsonToken.VALUE_STRING) {
                                 // decoded straight from the parser's buffer (standard Base64, as OpenAI sends it)
-                                v = EmbeddingsApi.fromLittleEndian(p.getBinaryValue(BASE64));
+                                try {
+                                    v = EmbeddingsApi.fromLittleEndian(p.getBinaryValue(BASE64));
+                                } catch (com.fasterxml.jackson.core.JsonParseException e) {
+                                    throw bad(where, "an embedding that is not valid base64 (" + e.getOriginalMessage() + ")", null);
+                                }
                             } else if (f.equals("embedding") && t == JsonToken.START_ARRAY) {
                                 var values = new float[dims > 0 ? dims : 256];
                                 int n = 0;
