@@ -69,16 +69,31 @@ export class Api {
   }
 
   /** GET path; resolves to the parsed JSON body, rejects with ApiError (or the AbortError of `signal`). */
-  async get(path, { signal } = {}) {
+  get(path, { signal } = {}) {
+    return this.request('GET', path, undefined, { signal });
+  }
+
+  /** POST path with a JSON body (undefined: none); as get. */
+  post(path, body, { signal } = {}) {
+    return this.request('POST', path, body, { signal });
+  }
+
+  async request(method, path, body, { signal } = {}) {
     for (;;) {
       const sent = this.key();
       const headers = { Accept: 'application/json' };
       if (sent) {
         headers.Authorization = `Bearer ${sent}`;
       }
+      if (body !== undefined) {
+        headers['Content-Type'] = 'application/json';
+      }
       let res;
       try {
-        res = await fetch(path, { headers, signal, credentials: 'same-origin', cache: 'no-store' });
+        res = await fetch(path, {
+          method, headers, signal, credentials: 'same-origin', cache: 'no-store',
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
       } catch (e) {
         if (e.name === 'AbortError') {
           throw e;
@@ -98,6 +113,45 @@ export class Api {
       }
       if (body === undefined) {
         throw new ApiError(res.status, `The service answered ${path} with something that is not JSON.`);
+      }
+      return body;
+    }
+  }
+
+  /**
+   * Sends a file as the body of POST path (XMLHttpRequest, for its upload progress): onProgress(sent, total) as it
+   * goes; resolves to the JSON answer, rejects with ApiError. A 401 asks for the key once, then sends it again.
+   */
+  async upload(path, file, onProgress) {
+    for (;;) {
+      const sent = this.key();
+      const { status, body } = await new Promise((resolve, reject) => {
+        const xhr = new XMLHttpRequest();
+        xhr.open('POST', path);
+        xhr.setRequestHeader('Accept', 'application/json');
+        xhr.setRequestHeader('Content-Type', 'application/json');
+        if (sent) xhr.setRequestHeader('Authorization', `Bearer ${sent}`);
+        xhr.upload.addEventListener('progress', (e) => onProgress && onProgress(e.loaded, e.lengthComputable ? e.total : file.size));
+        xhr.addEventListener('load', () => {
+          let parsed;
+          try {
+            parsed = xhr.responseText ? JSON.parse(xhr.responseText) : undefined;
+          } catch {
+            parsed = undefined;
+          }
+          resolve({ status: xhr.status, body: parsed });
+        });
+        xhr.addEventListener('error', () => reject(new ApiError(0, 'The upload broke off: the service could not be reached, or it closed the connection.')));
+        xhr.addEventListener('abort', () => reject(new ApiError(0, 'The upload was cancelled.')));
+        xhr.send(file);
+      });
+      if (status === 401) {
+        if (this.key() !== sent) continue;
+        await this.obtainKey(Boolean(sent));
+        continue;
+      }
+      if (status < 200 || status >= 300) {
+        throw failure({ status, statusText: '' }, body);
       }
       return body;
     }

@@ -1,13 +1,20 @@
-// The search page: a form whose state lives in the query string, a grid of results from /api/search,
-// filters from /api/facets, and a detail dialog for one record (/api/records/{id}). See docs/API.md.
+// The page: one document, views by URL (docs/PAGE.md). Search (the default): a form whose state lives in the query
+// string, a grid of results from /api/search (also ?like=<id>, the records most like one), filters from /api/facets,
+// and a detail dialog for one record (/api/records/{id}). Status, dead letters and delete are views of their own
+// modules; a batch file dropped on the page goes to the inbox (upload.js). See docs/API.md.
 
-import { Api, ApiError, KeyDeclined } from './api.js';
+import { Api, KeyDeclined } from './api.js';
 import {
-  DEFAULT_TOP_K, MAX_TOP_K, formatScore, hasFilter, isSearch, listing, promptText, readState, searchKey,
+  DEFAULT_TOP_K, FILTERS, MAX_TOP_K, formatScore, hasFilter, hitLists, isSearch, listing, promptText, readState, searchKey,
   searchPath, tagsOf, writeState,
 } from './state.js';
+import { $, button, messageOf, text, when } from './dom.js';
+import { lineageView } from './lineage.js';
+import { StatusView } from './status.js';
+import { DeadLettersView } from './deadletters.js';
+import { DeleteView } from './deleteview.js';
+import { Uploader } from './upload.js';
 
-const $ = (id) => document.getElementById(id);
 const ui = {
   form: $('search-form'), q: $('q'), namespace: $('namespace'), theme: $('theme'), subTheme: $('sub_theme'),
   tag: $('tag'), topK: $('top_k'), clear: $('clear'),
@@ -17,13 +24,15 @@ const ui = {
   detailTitle: $('detail-title'), detailRecord: $('detail-record'), detailClose: $('detail-close'),
   detailPrev: $('detail-prev'), detailNext: $('detail-next'), detailOpen: $('detail-open'),
   keyDialog: $('key-dialog'), keyForm: $('key-form'), keyInput: $('api-key'), keyError: $('key-error'),
-  keyCancel: $('key-cancel'),
+  keyCancel: $('key-cancel'), likeBanner: $('like-banner'), detailSimilar: $('detail-similar'), refine: document.querySelector('#search-form .refine'),
 };
 
 const NAMESPACE_LABELS = { both: 'prompts and tags', prompt: 'prompts', description: 'tags' };
 
 const api = new Api(askKey);
+const VIEW_TITLES = { status: 'Status', 'dead-letters': 'Dead letters', delete: 'Delete' };
 let facets = null; // the last /api/facets answer
+const extraFilters = new Map(); // key of FILTERS -> its select, for the lists the facets have (models, samplers, loras)
 let shownSearch = null; // searchKey of the results on screen, or being fetched
 let hits = []; // the matches on screen
 let searchSeq = 0;
@@ -41,8 +50,11 @@ function currentState() {
 }
 
 function formState() {
-  return {
+  const state = {
+    view: 'search',
     q: ui.q.value.trim(),
+    // a search by words leaves the record it was like; filters and size keep it
+    like: ui.q.value.trim() ? '' : currentState().like,
     namespace: ui.namespace.value,
     theme: ui.theme.value,
     sub_theme: ui.subTheme.value,
@@ -50,6 +62,8 @@ function formState() {
     top_k: Number.parseInt(ui.topK.value, 10) || DEFAULT_TOP_K,
     open: '',
   };
+  for (const [key, select] of extraFilters) state[key] = select.value;
+  return state;
 }
 
 function fillForm(state) {
@@ -58,6 +72,7 @@ function fillForm(state) {
   selectValue(ui.theme, state.theme);
   fillSubThemes(state.theme, state.sub_theme);
   selectValue(ui.tag, state.tag);
+  for (const [key, select] of extraFilters) selectValue(select, state[key]);
   selectValue(ui.topK, String(state.top_k));
 }
 
@@ -75,9 +90,16 @@ function navigate(state, { replace = false, detail = false, force = false } = {}
   show(state, force);
 }
 
-/** Brings results and dialog in line with a state (after navigation, back/forward or loading the page). */
+/** Brings the view, results and dialog in line with a state (after navigation, back/forward or loading the page). */
 function show(state, force = false) {
-  document.title = state.q ? `“${state.q}” · batch-image` : 'batch-image · search';
+  showView(state);
+  if (state.view !== 'search') {
+    if (state.open) openDetail(state.open);
+    else if (ui.detail.open) ui.detail.close();
+    return;
+  }
+  document.title = state.like ? 'Similar images · batch-image' : state.q ? `“${state.q}” · batch-image` : 'batch-image · search';
+  showLikeBanner(state);
   if (force || searchKey(state) !== shownSearch) {
     runSearch(state);
   }
@@ -92,6 +114,44 @@ window.addEventListener('popstate', () => {
   const state = currentState();
   fillForm(state);
   show(state);
+});
+
+/** Shows the section of the state's view, and tells the other views they are hidden (status stops polling). */
+function showView(state) {
+  document.body.dataset.view = state.view;
+  for (const [name, v] of Object.entries(views)) {
+    const section = $(`view-${name}`);
+    const on = name === state.view;
+    section.hidden = !on;
+    if (v && !on) v.hide();
+  }
+  ui.form.hidden = state.view !== 'search';
+  for (const a of document.querySelectorAll('nav.views a')) {
+    if (a.dataset.view === state.view) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+  const v = views[state.view];
+  if (v) {
+    document.title = `${VIEW_TITLES[state.view]} · batch-image`;
+    v.show(state);
+  }
+}
+
+// links of the page (data-nav) change the view without a reload; a new tab or window is the browser's
+document.addEventListener('click', (e) => {
+  const a = e.target.closest('a[data-nav]');
+  if (!a || e.defaultPrevented || e.button !== 0 || e.ctrlKey || e.metaKey || e.shiftKey || e.altKey) return;
+  const url = new URL(a.href, location.href);
+  if (url.origin !== location.origin || url.pathname !== location.pathname) return;
+  e.preventDefault();
+  const state = readState(url.search);
+  if (ui.detail.open && !state.open) {
+    // the dialog's own history entry goes first
+    detailId = null;
+    ui.detail.close();
+  }
+  fillForm(state);
+  navigate(state, { force: state.view === 'search' && isSearch(state) });
 });
 
 // ---------------------------------------------------------------------------------------------- the form
@@ -174,6 +234,40 @@ async function loadFacets() {
   fillSubThemes(state.theme, state.sub_theme);
   replaceOptions(ui.tag, 'Any tag', (facets.tags || []).map((t) => [t.value, `${t.value} (${t.count})`]));
   selectValue(ui.tag, state.tag);
+  addLineageFilters(state);
+  views.delete.facetsLoaded(facets);
+}
+
+/** Model, sampler and LoRA filters, for the lists the facets have (the images' lineage); none when they have none. */
+function addLineageFilters(state) {
+  for (const f of FILTERS.filter((x) => x.facet)) {
+    const list = Array.isArray(facets[f.facet]) ? facets[f.facet].filter((v) => v && v.value != null && v.value !== '') : [];
+    let select = extraFilters.get(f.key);
+    if (!list.length) {
+      if (select) {
+        select.closest('.field').remove();
+        extraFilters.delete(f.key);
+      }
+      continue;
+    }
+    if (!select) {
+      const field = text('div', '', 'field');
+      const label = text('label', f.label);
+      label.htmlFor = f.key;
+      select = document.createElement('select');
+      select.id = f.key;
+      select.name = f.key;
+      field.append(label, select);
+      ui.topK.closest('.field').before(field);
+      extraFilters.set(f.key, select);
+      select.addEventListener('change', () => {
+        window.clearTimeout(filterTimer);
+        filterTimer = window.setTimeout(() => navigate(formState()), 250);
+      });
+    }
+    replaceOptions(select, `Any ${f.label.toLowerCase()}`, list.map((v) => [String(v.value), `${v.value} (${v.count})`]));
+    selectValue(select, state[f.key]);
+  }
 }
 
 /** The sub-themes of a theme (of every theme when none is chosen, counts added up). */
@@ -218,7 +312,7 @@ async function runSearch(state) {
   const abort = new AbortController();
   searchAbort = abort;
   setBusy(true);
-  ui.status.textContent = state.q ? `Searching for “${state.q}”…` : 'Listing…';
+  ui.status.textContent = state.like ? 'Searching for similar images…' : state.q ? `Searching for “${state.q}”…` : 'Listing…';
   try {
     const answer = await api.get(searchPath(state), { signal: abort.signal });
     if (seq === searchSeq) showResults(state, answer);
@@ -228,7 +322,8 @@ async function runSearch(state) {
     shownSearch = null; // back/forward to it, or Enter, tries again
     ui.results.replaceChildren();
     ui.more.hidden = true;
-    ui.status.textContent = state.q ? `The search for “${state.q}” failed.` : 'Listing failed.';
+    ui.status.textContent = state.like ? 'The search for similar images failed.'
+      : state.q ? `The search for “${state.q}” failed.` : 'Listing failed.';
     showError(e);
   } finally {
     if (seq === searchSeq) setBusy(false);
@@ -237,7 +332,7 @@ async function runSearch(state) {
 
 function showResults(state, answer) {
   hits = Array.isArray(answer.matches) ? answer.matches : [];
-  const listed = answer.mode === 'list' || !state.q;
+  const listed = answer.mode === 'list' || (!state.q && !state.like);
   renderCards(state, hits);
   if (detailId) updateDetailNav();
   ui.more.hidden = !(hits.length >= state.top_k && state.top_k < MAX_TOP_K);
@@ -263,7 +358,7 @@ function showResults(state, answer) {
   const filters = filterWords(state);
   if (hits.length === 0) {
     ui.status.textContent = 'No results.';
-    const what = state.q ? `No images match “${state.q}”` : 'No images';
+    const what = state.like ? 'No other images are like this one' : state.q ? `No images match “${state.q}”` : 'No images';
     const within = filters ? ` with ${filters}` : '';
     const hint = pending > 0
       ? ' yet: the service is still indexing, so try again in a moment.'
@@ -276,6 +371,7 @@ function showResults(state, answer) {
   const took = Number.isFinite(answer.took_ms) ? ` · ${answer.took_ms} ms` : '';
   ui.status.textContent = listed
     ? `${count} with ${filters || 'these filters'}, by name${took}`
+    : state.like ? `${count} like this one${filters ? `, with ${filters}` : ''}, nearest first${took}`
     : `${count} for “${state.q}” in ${NAMESPACE_LABELS[state.namespace] || state.namespace}`
       + `${filters ? `, with ${filters}` : ''}, best first${took}`;
   if (focusIndexAfterLoad >= 0) {
@@ -290,7 +386,50 @@ function filterWords(state) {
   if (state.theme) parts.push(`theme ${state.theme}`);
   if (state.sub_theme) parts.push(`sub-theme ${state.sub_theme}`);
   if (state.tag) parts.push(`tag “${state.tag}”`);
+  if (state.model) parts.push(`model ${state.model}`);
+  if (state.sampler) parts.push(`sampler ${state.sampler}`);
+  if (state.lora) parts.push(`LoRA ${state.lora}`);
   return listing(parts);
+}
+
+/** Over the results of ?like=: which record they are like, with its thumbnail and a way back. */
+let likeShown = '';
+async function showLikeBanner(state) {
+  if (!state.like) {
+    ui.likeBanner.hidden = true;
+    likeShown = '';
+    return;
+  }
+  if (likeShown === state.like) return;
+  likeShown = state.like;
+  const img = document.createElement('img');
+  img.alt = '';
+  img.width = 72;
+  img.height = 72;
+  img.src = `/api/images/${encodeURIComponent(state.like)}/thumbnail`;
+  const what = text('span', '', 'like-what');
+  what.append(text('strong', 'Similar to '), text('span', state.like, 'like-name'));
+  const open = text('a', 'Open this image', 'button small');
+  open.href = `${location.pathname}${writeState({ ...state, open: state.like })}`;
+  open.addEventListener('click', (e) => {
+    e.preventDefault();
+    navigate({ ...currentState(), open: state.like }, { detail: true });
+  });
+  const back = button('Back to search', () => {
+    const s = { ...currentState(), like: '', open: '' };
+    fillForm(s);
+    navigate(s);
+  });
+  ui.likeBanner.replaceChildren(img, what, open, back);
+  ui.likeBanner.hidden = false;
+  try {
+    const r = await api.get(`/api/records/${encodeURIComponent(state.like)}`);
+    if (likeShown !== state.like) return;
+    const name = ui.likeBanner.querySelector('.like-name');
+    name.textContent = promptText(r.prompt) || r.name || state.like;
+  } catch {
+    // the search says what is wrong (404, 409)
+  }
 }
 
 function renderCards(state, matches) {
@@ -332,9 +471,28 @@ function renderCards(state, matches) {
       if (tags.length > 8) list.append(text('span', `+${tags.length - 8}`, 'tag tag-more'));
       body.append(list);
     }
+    const lists = hitLists(hit);
+    if (lists.length) {
+      const badges = text('span', '', 'badges');
+      for (const l of lists) {
+        const b = text('span', l.label, `badge badge-${l.name}`);
+        b.dataset.list = l.name;
+        const rank = l.rank ? `#${l.rank}` : '';
+        b.title = [`found by ${l.label}`, rank, l.score !== null ? formatScore(l.score) : ''].filter(Boolean).join(' · ');
+        if (rank) b.append(text('span', rank, 'badge-rank'));
+        badges.append(b);
+      }
+      line.append(badges);
+    }
     card.append(thumb, body);
     const li = document.createElement('li');
-    li.append(card);
+    li.className = 'card-item';
+    const similar = text('a', 'Similar', 'similar-link');
+    similar.href = `${location.pathname}${writeState({ ...state, q: '', like: hit.id, open: '' })}`;
+    similar.dataset.nav = '';
+    similar.title = 'Images whose vectors are nearest to this one';
+    similar.setAttribute('aria-label', `Similar images to ${promptText(md.original_prompt) || md.name || hit.id}`);
+    li.append(card, similar);
     return li;
   });
   ui.results.replaceChildren(...items);
@@ -367,6 +525,7 @@ async function openDetail(id) {
   const hit = hits.find((h) => h.id === id);
   const md = (hit && hit.metadata) || {};
   ui.detailTitle.textContent = md.name || 'Image';
+  ui.detailSimilar.href = `${location.pathname}${writeState({ ...currentState(), view: 'search', q: '', like: id, open: '' })}`;
   setDetailImage(hit ? hit.image_url : null, id);
   updateDetailNav();
   ui.detailRecord.replaceChildren(text('p', 'Loading the record…', 'muted'));
@@ -377,6 +536,9 @@ async function openDetail(id) {
     ui.detailTitle.textContent = record.name || md.name || 'Image';
     if (record.image_url && (!hit || record.image_url !== hit.image_url)) setDetailImage(record.image_url, id);
     ui.detailRecord.replaceChildren(recordView(record, hit));
+    if (record.lineage && typeof record.lineage === 'object') {
+      ui.detailRecord.prepend(lineageView(record, api));
+    }
   } catch (e) {
     if (seq !== detailSeq) return;
     const box = text('div', '', 'notice notice-error');
@@ -533,11 +695,6 @@ function local(url, fallback) {
   return typeof url === 'string' && url.startsWith('/') && !url.startsWith('//') ? url : fallback;
 }
 
-function when(iso) {
-  if (!iso) return '';
-  const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? String(iso) : d.toLocaleString();
-}
 
 // ---------------------------------------------------------------------------------------------- the API key
 
@@ -592,14 +749,6 @@ function showError(e) {
   ui.error.hidden = false;
 }
 
-function messageOf(e) {
-  if (e instanceof ApiError) {
-    const where = e.field ? ` (at ${e.field})` : '';
-    const code = e.status && !e.message.includes(String(e.status)) ? ` [${e.status}]` : '';
-    return `${e.message}${where}${code}`;
-  }
-  return e && e.message ? e.message : String(e);
-}
 
 function hideMessages() {
   ui.error.hidden = true;
@@ -618,21 +767,17 @@ function setBusy(on) {
   ui.results.setAttribute('aria-busy', on ? 'true' : 'false');
 }
 
-function text(tag, content, className) {
-  const node = document.createElement(tag);
-  if (content) node.textContent = content;
-  if (className) node.className = className;
-  return node;
-}
 
-function button(label, onClick, className) {
-  const b = text('button', label, className);
-  b.type = 'button';
-  b.addEventListener('click', onClick);
-  return b;
-}
 
 // ---------------------------------------------------------------------------------------------- start
+
+const views = {
+  search: null,
+  status: new StatusView(api),
+  'dead-letters': new DeadLettersView(api, { navigate: (s) => navigate(s), currentState }),
+  delete: new DeleteView(api, { navigate: (s, o) => navigate(s, o), currentState }),
+};
+new Uploader(api, { onDone: () => navigate({ ...readState(''), view: 'status' }) });
 
 ui.forgetKey.hidden = !api.key();
 const initial = currentState();

@@ -1,7 +1,20 @@
-// What the page shows, as the query string keeps it: ?q=&namespace=&theme=&sub_theme=&tag=&top_k=&open=
-// so that a search can be shared, reloading restores it, and back/forward walk through searches.
+// What the page shows, as the query string keeps it: ?view=&q=&like=&namespace=&theme=&sub_theme=&tag=&model=&sampler=&lora=
+// &top_k=&open= (and the dead letters' stage=&file=&state=), so that a view can be linked and bookmarked, reloading
+// restores it, and back/forward walk through it.
 
 export const NAMESPACES = ['both', 'prompt', 'description'];
+export const VIEWS = ['search', 'status', 'dead-letters', 'delete'];
+/** The filters of the search form and of delete: the query key, the metadata key, and how it matches. */
+export const FILTERS = [
+  { key: 'theme', field: 'theme', op: '$eq' },
+  { key: 'sub_theme', field: 'sub_theme', op: '$eq' },
+  { key: 'tag', field: 'tags', op: '$in' },
+  // from the images' lineage, once the facets have them (models, samplers, loras)
+  { key: 'model', field: 'model', op: '$eq', facet: 'models', label: 'Model' },
+  { key: 'sampler', field: 'sampler', op: '$eq', facet: 'samplers', label: 'Sampler' },
+  { key: 'lora', field: 'loras', op: '$in', facet: 'loras', label: 'LoRA' },
+];
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const DEFAULT_TOP_K = 24;
 export const MAX_TOP_K = 1000;
 
@@ -10,26 +23,45 @@ export function readState(search) {
   const p = new URLSearchParams(search);
   const namespace = p.get('namespace');
   const k = Number.parseInt(p.get('top_k') || '', 10);
-  return {
-    q: (p.get('q') || '').trim(),
+  const view = p.get('view');
+  const like = (p.get('like') || '').trim();
+  const state = {
+    view: VIEWS.includes(view) ? view : 'search',
+    q: like ? '' : (p.get('q') || '').trim(),
+    like: UUID.test(like) ? like.toLowerCase() : '',
     namespace: NAMESPACES.includes(namespace) ? namespace : 'both',
-    theme: p.get('theme') || '',
-    sub_theme: p.get('sub_theme') || '',
-    tag: p.get('tag') || '',
     top_k: Number.isInteger(k) && k >= 1 && k <= MAX_TOP_K ? k : DEFAULT_TOP_K,
     open: p.get('open') || '',
+    stage: p.get('stage') || '',
+    file: p.get('file') || '',
+    state: p.get('state') || '',
+    filter: p.get('filter') || '',
   };
+  for (const f of FILTERS) state[f.key] = p.get(f.key) || '';
+  return state;
 }
 
 /** The query string of a state; defaults are left out so that shared links stay short. */
 export function writeState(state) {
   const p = new URLSearchParams();
-  if (state.q) p.set('q', state.q);
-  if (state.namespace && state.namespace !== 'both') p.set('namespace', state.namespace);
-  if (state.theme) p.set('theme', state.theme);
-  if (state.sub_theme) p.set('sub_theme', state.sub_theme);
-  if (state.tag) p.set('tag', state.tag);
-  if (state.top_k && state.top_k !== DEFAULT_TOP_K) p.set('top_k', String(state.top_k));
+  const view = state.view || 'search';
+  if (view !== 'search') p.set('view', view);
+  if (view === 'search' || view === 'delete') {
+    if (view === 'search' && state.like) {
+      p.set('like', state.like);
+    } else if (view === 'search' && state.q) {
+      p.set('q', state.q);
+    }
+    if (view === 'search' && state.namespace && state.namespace !== 'both') p.set('namespace', state.namespace);
+    for (const f of FILTERS) if (state[f.key]) p.set(f.key, state[f.key]);
+    if (view === 'delete' && state.filter) p.set('filter', state.filter);
+    if (view === 'search' && state.top_k && state.top_k !== DEFAULT_TOP_K) p.set('top_k', String(state.top_k));
+  }
+  if (view === 'dead-letters') {
+    if (state.stage) p.set('stage', state.stage);
+    if (state.file) p.set('file', state.file);
+    if (state.state) p.set('state', state.state);
+  }
   if (state.open) p.set('open', state.open);
   const s = p.toString();
   return s ? `?${s}` : '';
@@ -40,28 +72,32 @@ export function searchKey(state) {
   return writeState({ ...state, open: '' });
 }
 
-/** Whether the state asks for results: a query, or at least one filter (then the API lists). */
+/** Whether the state asks for results: a query, a record to find the like of, or at least one filter (then the API lists). */
 export function isSearch(state) {
-  return Boolean(state.q || hasFilter(state));
+  return Boolean(state.q || state.like || hasFilter(state));
 }
 
 export function hasFilter(state) {
-  return Boolean(state.theme || state.sub_theme || state.tag);
+  return FILTERS.some((f) => state[f.key]);
 }
 
-/** The Pinecone filter of the chosen theme, sub-theme and tag (keys side by side are ANDed), or null. */
+/** The Pinecone filter of the chosen theme, sub-theme, tag, model, sampler, LoRA (keys side by side are ANDed), or null. */
 export function filterOf(state) {
   const f = {};
-  if (state.theme) f.theme = { $eq: state.theme };
-  if (state.sub_theme) f.sub_theme = { $eq: state.sub_theme };
-  if (state.tag) f.tags = { $in: [state.tag] };
+  for (const x of FILTERS) {
+    if (state[x.key]) f[x.field] = x.op === '$in' ? { $in: [state[x.key]] } : { $eq: state[x.key] };
+  }
   return Object.keys(f).length ? f : null;
 }
 
-/** GET /api/search for a state (docs/API.md: q, namespace, top_k, filter as URL-encoded JSON). */
+/** GET /api/search for a state (docs/API.md: q or like, namespace, top_k, filter as URL-encoded JSON). */
 export function searchPath(state) {
   const p = new URLSearchParams();
-  p.set('q', state.q);
+  if (state.like) {
+    p.set('like', state.like);
+  } else {
+    p.set('q', state.q);
+  }
   p.set('namespace', state.namespace);
   p.set('top_k', String(state.top_k));
   const filter = filterOf(state);
@@ -139,4 +175,54 @@ export function formatScore(score) {
 export function listing(parts) {
   if (parts.length <= 1) return parts.join('');
   return `${parts.slice(0, -1).join(', ')} and ${parts[parts.length - 1]}`;
+}
+
+const LIST_LABELS = { prompt: 'prompt', description: 'tags', lexical: 'words' };
+
+/**
+ * The lists (rankings) that found a hit, for its badges: each with its name, label, rank and score when the answer
+ * gives them. Read generically: `namespaces` as names (["prompt", "description"]) or as objects ({name, rank, score}),
+ * `scores` and `ranks` keyed by name; a list the service adds later (lexical) shows the same way.
+ */
+export function hitLists(hit) {
+  if (!hit || !Array.isArray(hit.namespaces)) return [];
+  const scores = hit.scores && typeof hit.scores === 'object' ? hit.scores : {};
+  const ranks = hit.ranks && typeof hit.ranks === 'object' ? hit.ranks : {};
+  return hit.namespaces.map((n) => {
+    const o = n && typeof n === 'object' ? n : { name: String(n) };
+    const name = String(o.name || o.namespace || o.list || '');
+    const score = typeof o.score === 'number' ? o.score : scores[name];
+    const rank = Number.isInteger(o.rank) ? o.rank : ranks[name];
+    return { name, label: LIST_LABELS[name] || name, score: typeof score === 'number' ? score : null,
+      rank: Number.isInteger(rank) ? rank : null };
+  }).filter((l) => l.name);
+}
+
+/** Seconds as people read them: "45 s", "3 min 20 s", "2 h 5 min". */
+export function duration(seconds) {
+  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0) return '';
+  const s = Math.round(seconds);
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min${s % 60 ? ` ${s % 60} s` : ''}`;
+  const m = Math.round(s / 60);
+  return `${Math.floor(m / 60)} h${m % 60 ? ` ${m % 60} min` : ''}`;
+}
+
+/** A count with thousands separators; '—' for a missing one. */
+export function count(n) {
+  return typeof n === 'number' && Number.isFinite(n) ? n.toLocaleString('en-US') : '—';
+}
+
+/** A size in bytes as people read it. */
+export function bytes(n) {
+  if (typeof n !== 'number' || !Number.isFinite(n)) return '';
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
+  if (n < 1024 * 1024 * 1024) return `${(n / 1024 / 1024).toFixed(1)} MB`;
+  return `${(n / 1024 / 1024 / 1024).toFixed(2)} GB`;
+}
+
+/** The file names the inbox imports (its batch_image_data_*_final.json). */
+export function isBatchFileName(name) {
+  return /^batch_image_data_[^/\\]*_final\.json$/.test(name || '');
 }

@@ -19,11 +19,13 @@ public final class LibraryApi {
     private final Deleter deleter;
     private final LibraryStats stats;
     private final CamelContext camel;
+    private final RecentStats recent;
 
     public LibraryApi(Deleter deleter, LibraryStats stats, CamelContext camel) {
         this.deleter = deleter;
         this.stats = stats;
         this.camel = camel;
+        this.recent = new RecentStats(stats::stats);
     }
 
     /** {@code POST /api/delete} {@code {"filter", "dry_run"?, "purge"?}}. */
@@ -44,8 +46,25 @@ public final class LibraryApi {
         });
     }
 
-    /** {@code GET /api/stats}. */
+    /** {@code GET /api/stats?max_age=S}: figures at most S seconds old may be shared (the page's status view polls so). */
     public void stats(Exchange ex) {
-        Answers.send(ex, () -> JsonAnswer.of(200, stats.stats()));
+        Answers.send(ex, () -> JsonAnswer.of(200, recent.get(maxAge(HttpRequests.first(HttpRequests.query(ex), "max_age")))));
+    }
+
+    static final int MAX_AGE = 60;
+
+    static int maxAge(String value) {
+        if (value == null || value.isBlank()) {
+            return 0;
+        }
+        try {
+            int n = Integer.parseInt(value.strip());
+            if (n >= 0 && n <= MAX_AGE) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // answered below
+        }
+        throw ApiError.badRequest("max_age", "max_age must be a whole number of seconds from 0 to " + MAX_AGE + ", found '" + value + "'");
     }
 }

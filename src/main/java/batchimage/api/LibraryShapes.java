@@ -33,7 +33,9 @@ public final class LibraryShapes {
             @Schema(description = "per namespace (prompt, description), vectors removed (records that had one there)")
             @JsonProperty("vectors_removed") Map<String, Long> vectorsRemoved,
             @Schema(description = "rows removed (purge only)") long purged,
-            @JsonProperty("took_ms") long tookMs) {
+            @JsonProperty("took_ms") long tookMs,
+            @ArraySchema(arraySchema = @Schema(description = "dry run only: the ids of up to 24 of the active records matched, by name (a preview)"),
+                    schema = @Schema(format = "uuid")) List<String> sample) {
     }
 
     @Schema(name = "ReindexRequest", description = "Which sync")
@@ -55,8 +57,8 @@ public final class LibraryShapes {
     }
 
     @Schema(name = "Stats", description = "The library's figures, the verdict first",
-            requiredProperties = {"sync", "records", "themes", "sub_themes", "namespaces", "indexing", "dead_letters", "imports", "enrichment",
-                "last_sync", "syncs", "model", "full_reindex", "index"})
+            requiredProperties = {"sync", "records", "themes", "sub_themes", "namespaces", "indexing", "dead_letters", "imports", "importing",
+                "enrichment", "last_sync", "syncs", "model", "full_reindex", "index", "as_of"})
     public record Stats(
             Verdict sync,
             @Schema(description = "records by status (active, deleted)") Map<String, Long> records,
@@ -66,12 +68,32 @@ public final class LibraryShapes {
             IndexingFigures indexing,
             @Schema(description = "dead letters by stage") @JsonProperty("dead_letters") List<DeadLetterStage> deadLetters,
             @Schema(description = "the last 10 imports, newest first") List<ImportRun> imports,
+            @Schema(description = "the imports under way, oldest first, with how far each is when this service imports it") List<ImportInProgress> importing,
             @Schema(description = "where enrichment stands (EnrichLibrary)", additionalProperties = Schema.AdditionalPropertiesValue.TRUE) Map<String, Object> enrichment,
             @Schema(nullable = true, description = "the last sync's report (SyncReport), or null", additionalProperties = Schema.AdditionalPropertiesValue.TRUE) @JsonProperty("last_sync") Map<String, Object> lastSync,
             @ArraySchema(arraySchema = @Schema(description = "the last syncs' reports (SyncReport), newest first"), schema = @Schema(type = "object", additionalProperties = Schema.AdditionalPropertiesValue.TRUE)) List<Map<String, Object>> syncs,
             ModelFigures model,
             @Schema(nullable = true, description = "a full reindex under way: its progress; else null", additionalProperties = Schema.AdditionalPropertiesValue.TRUE) @JsonProperty("full_reindex") Map<String, Object> fullReindex,
-            @Schema(description = "what the index says: dimension and vectors per namespace, or error", additionalProperties = Schema.AdditionalPropertiesValue.TRUE) Map<String, Object> index) {
+            @Schema(description = "what the index says: dimension and vectors per namespace, or error", additionalProperties = Schema.AdditionalPropertiesValue.TRUE) Map<String, Object> index,
+            @Schema(format = "date-time", description = "when these figures were read") @JsonProperty("as_of") String asOf) {
+    }
+
+    @Schema(name = "ImportInProgress", description = "An import under way (import_run running); how far it is is known to the service that imports it",
+            requiredProperties = {"id", "file_name", "file_bytes", "started_at", "seconds", "this_process", "records_done", "bytes_read", "fraction",
+                "records_per_second", "seconds_left"})
+    public record ImportInProgress(
+            @Schema(description = "its row in import_run") long id,
+            @JsonProperty("file_name") String fileName,
+            @Schema(nullable = true) @JsonProperty("file_bytes") Long fileBytes,
+            @JsonProperty("started_at") String startedAt,
+            @Schema(description = "since it started") double seconds,
+            @Schema(description = "whether this service imports it (else another instance, or the import command)") @JsonProperty("this_process") boolean thisProcess,
+            @Schema(nullable = true, description = "records read and stored so far (in the file's transaction); null when another process imports it")
+            @JsonProperty("records_done") Long recordsDone,
+            @Schema(nullable = true) @JsonProperty("bytes_read") Long bytesRead,
+            @Schema(nullable = true, description = "the part of the file read, 0 to 1") Double fraction,
+            @Schema(nullable = true, description = "records a second so far") @JsonProperty("records_per_second") Double recordsPerSecond,
+            @Schema(nullable = true, description = "at that pace, by the bytes read") @JsonProperty("seconds_left") Double secondsLeft) {
     }
 
     @Schema(name = "Verdict", requiredProperties = {"in_sync", "reasons", "summary"})
@@ -106,8 +128,16 @@ public final class LibraryShapes {
     public record InFlight(long records, @JsonProperty("with_vector") long withVector, @Schema(nullable = true) Long vectors) {
     }
 
-    @Schema(name = "IndexingFigures", requiredProperties = {"pending", "failed", "indexed", "blocked"})
-    public record IndexingFigures(long pending, long failed, long indexed,
+    @Schema(name = "IndexingFigures", requiredProperties = {"pending", "failed", "indexed", "indexed_last_minute", "records_per_second", "seconds_left", "blocked"})
+    public record IndexingFigures(
+            @Schema(description = "active records waiting to be indexed, or being indexed") long pending,
+            long failed,
+            long indexed,
+            @Schema(description = "records indexed in the last 60 s") @JsonProperty("indexed_last_minute") long indexedLastMinute,
+            @Schema(nullable = true, description = "records indexed a second over the last 60 s (from the first of them); null when none was")
+            @JsonProperty("records_per_second") Double recordsPerSecond,
+            @Schema(nullable = true, description = "the pending records at that pace; null when nothing is pending or nothing was indexed lately")
+            @JsonProperty("seconds_left") Double secondsLeft,
             @Schema(nullable = true, description = "why nothing is indexed (the index's vector size is not the model's), or null") String blocked) {
     }
 

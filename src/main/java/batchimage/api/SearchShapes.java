@@ -26,7 +26,9 @@ public final class SearchShapes {
             @Schema(description = FILTER, additionalProperties = Schema.AdditionalPropertiesValue.TRUE) Map<String, Object> filter,
             @Schema(description = "how many hits", minimum = "1", maximum = "1000", defaultValue = "10") @JsonProperty("top_k") Integer topK,
             @Schema(description = "whether each hit carries the record's metadata", defaultValue = "true")
-            @JsonProperty("include_metadata") Boolean includeMetadata) {
+            @JsonProperty("include_metadata") Boolean includeMetadata,
+            @Schema(format = "uuid", description = "a record's id, instead of query: the records nearest to its own stored vectors (never itself)")
+            String like) {
     }
 
     @Schema(name = "Record", description = "One record whole, with its index state and dead letters",

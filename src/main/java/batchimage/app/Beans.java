@@ -186,7 +186,8 @@ public class Beans implements CamelConfiguration {
     @BindToRegistry("libraryStats")
     public batchimage.library.LibraryStats libraryStats(CamelContext camel) {
         var embeddings = embeddingsClient(camel).config();
-        return new batchimage.library.LibraryStats(dataSource, pineconeClient(camel), enricher(), embeddings.model(), embeddings.dimensions());
+        return new batchimage.library.LibraryStats(dataSource, pineconeClient(camel), enricher(), embeddings.model(), embeddings.dimensions(),
+                importLeases().progress());
     }
 
     @BindToRegistry("deadLetterList")
@@ -258,6 +259,12 @@ public class Beans implements CamelConfiguration {
     @BindToRegistry(value = "deadLettersApi", lazy = true)
     public batchimage.api.DeadLettersApi deadLettersApi(CamelContext camel) {
         return new batchimage.api.DeadLettersApi(deadLetterList(), deadLetterReplay(camel));
+    }
+
+    /** The import runs, and batch files sent to the inbox (the HTTP server receives them: http/server/Uploads). */
+    @BindToRegistry(value = "importsApi", lazy = true)
+    public batchimage.api.ImportsApi importsApi(CamelContext camel) {
+        return new batchimage.api.ImportsApi(new batchimage.ingest.ImportHistory(dataSource, importLeases().progress()), camel);
     }
 
     @BindToRegistry(value = "enrichApi", lazy = true)

@@ -18,7 +18,7 @@ import picocli.CommandLine.Parameters;
  * the data folder in this process (the local model, the local index read-side, the database). Exit
  * codes: 0 found (or found nothing), 2 bad arguments, 1 anything else.
  */
-@Command(name = "search", mixinStandardHelpOptions = true, description = "Searches the library by meaning (QUERY), narrowed by --filter; a filter without a query lists the records it matches.")
+@Command(name = "search", mixinStandardHelpOptions = true, description = "Searches the library by meaning (QUERY), narrowed by --filter; a filter without a query lists the records it matches; --like ID finds the records most like that one.")
 final class SearchCommand extends AdminCommand {
 
     @Parameters(arity = "0..1", paramLabel = "QUERY", description = "what to look for, in words; leave it out (or \"\") to list what --filter matches")
@@ -30,6 +30,9 @@ final class SearchCommand extends AdminCommand {
 
     @Option(names = "--filter", paramLabel = "JSON", description = "Pinecone filter over name, file_path, description, theme, sub_theme, original_prompt, tags, e.g. '{\"sub_theme\": \"ANIMAL\"}'")
     String filter;
+
+    @Option(names = "--like", paramLabel = "ID", description = "the records nearest to this record's own vectors (its id), instead of a QUERY; --filter and --top-k apply, the record itself is never shown")
+    String like;
 
     @Option(names = {"--top-k", "-k"}, paramLabel = "N", defaultValue = "10", description = "hits to show, 1 to 1000 (default 10)")
     int topK;
@@ -43,7 +46,7 @@ final class SearchCommand extends AdminCommand {
 
     @Override
     void check() {
-        request = SearchRequest.of(query, namespace, topK, true, SearchRequest.parseFilter(filter));
+        request = SearchRequest.of(query, namespace, topK, true, SearchRequest.parseFilter(filter), like);
     }
 
     /** The query is the command's parameter, not an option. */
@@ -59,6 +62,9 @@ final class SearchCommand extends AdminCommand {
         body.put("query", request.query());
         body.put("namespace", request.namespace());
         body.put("top_k", request.topK());
+        if (request.like() != null) {
+            body.put("like", request.like());
+        }
         if (request.filterJson() != null) {
             body.set("filter", request.filterJson());
         }

@@ -25,6 +25,8 @@ public final class ImportLeases implements AutoCloseable {
     private final int leaseSeconds;
     private final boolean watch;
     private final Set<Long> running = ConcurrentHashMap.newKeySet();
+    /** How far each of them is (records and bytes read), for the stats. */
+    private final ImportProgress progress = new ImportProgress();
     /** Runs that failed while the database was away, to be closed once it is back. */
     private final Map<Long, Closing> toClose = new ConcurrentHashMap<>();
 
@@ -51,11 +53,18 @@ public final class ImportLeases implements AutoCloseable {
 
     void ended(long runId) {
         running.remove(runId);
+        progress.ended(runId);
+    }
+
+    /** How far this process's running imports are. */
+    public ImportProgress progress() {
+        return progress;
     }
 
     /** The run could not be closed (the database is away): it is closed with this reason when the database is back. */
     void closeLater(long runId, double seconds, long read, String reason) {
         running.remove(runId);
+        progress.ended(runId);
         toClose.put(runId, new Closing(seconds, read, reason));
     }
 

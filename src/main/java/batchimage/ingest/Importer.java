@@ -80,6 +80,7 @@ public final class Importer {
         long runId = runs.start(file.getFileName().toString(), file.toAbsolutePath().toString(), bytes);
         leases.started(runId);
         var job = new ImportJob(file, bytes, runId);
+        leases.progress().started(job);
         exchange.setProperty(JOB, job);
         if (exchange.getMessage().getBody() instanceof GenericFile<?>) {
             // polled from the inbox: its move to done/ or error/ is forced to disk once Camel has made it
@@ -112,6 +113,7 @@ public final class Importer {
         job.unchanged += w.unchanged();
         job.superseded += w.superseded();
         job.rejected += w.rejected();
+        leases.progress().update(job);
         long logged = job.rejected - w.rejected();
         for (Rejection r : batch.rejections()) {
             if (++logged <= LOGGED_REJECTIONS) {

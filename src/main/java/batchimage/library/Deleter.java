@@ -30,8 +30,16 @@ public final class Deleter {
     private static final Logger LOG = LoggerFactory.getLogger(Deleter.class);
     static final int CHUNK = PineconeClient.MAX_VECTORS;
 
-    /** What a delete did (or, on a dry run, would do). */
-    public record Outcome(boolean dryRun, boolean purge, long matched, long deleted, Map<String, Long> vectorsRemoved, long purged, long tookMs) {
+    /** Ids a dry run shows of the records it would delete (the page's preview thumbnails). */
+    public static final int SAMPLE = 24;
+
+    /** What a delete did (or, on a dry run, would do); {@code sample}: on a dry run, some of the active records matched, by name. */
+    public record Outcome(boolean dryRun, boolean purge, long matched, long deleted, Map<String, Long> vectorsRemoved, long purged, long tookMs,
+                          List<String> sample) {
+        public Outcome(boolean dryRun, boolean purge, long matched, long deleted, Map<String, Long> vectorsRemoved, long purged, long tookMs) {
+            this(dryRun, purge, matched, deleted, vectorsRemoved, purged, tookMs, null);
+        }
+
         public Map<String, Object> asMap(Object filter) {
             var m = new LinkedHashMap<String, Object>();
             m.put("filter", filter);
@@ -42,6 +50,9 @@ public final class Deleter {
             m.put("vectors_removed", vectorsRemoved);
             m.put("purged", purged);
             m.put("took_ms", tookMs);
+            if (sample != null) {
+                m.put("sample", sample);
+            }
             return m;
         }
     }
@@ -120,8 +131,18 @@ public final class Deleter {
                         all = r.getLong(1);
                     }
                 }
+                var sample = new ArrayList<String>();
+                try (PreparedStatement n = c.prepareStatement("SELECT id::text FROM image_library WHERE status = 'active' AND "
+                        + where.where() + " ORDER BY name NULLS LAST, id LIMIT " + SAMPLE)) {
+                    bind(c, n, where.params());
+                    try (ResultSet r = n.executeQuery()) {
+                        while (r.next()) {
+                            sample.add(r.getString(1));
+                        }
+                    }
+                }
                 return new Outcome(true, purge, rs.getLong(1), rs.getLong(1), vectors(rs.getLong(2), rs.getLong(3)),
-                        purge ? all : 0, millis(start));
+                        purge ? all : 0, millis(start), sample);
             }
         }
     }

@@ -29,6 +29,14 @@ public final class Library {
     public record Indexing(long pending, long failed) {
     }
 
+    /** Where a record stands: active or deleted, and its index state. */
+    public record State(String status, String indexState) {
+        /** In words, for a refusal: "it is active and pending". */
+        public String describe() {
+            return "deleted".equals(status) ? "it is deleted" : "it is " + status + " and " + indexState;
+        }
+    }
+
     private static final long INDEXING_CACHE_NANOS = 2_000_000_000L;
 
     private final DataSource dataSource;
@@ -98,6 +106,19 @@ public final class Library {
             return fresh;
         } catch (SQLException e) {
             throw new IllegalStateException("cannot count the records waiting to be indexed: " + e.getMessage(), e);
+        }
+    }
+
+    /** A record's status and index state; null when there is no such record. */
+    public State state(UUID id) {
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement ps = c.prepareStatement("SELECT status, index_state FROM image_library WHERE id = ?")) {
+            ps.setObject(1, id);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? new State(rs.getString(1), rs.getString(2)) : null;
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot read record " + id + ": " + e.getMessage(), e);
         }
     }
 

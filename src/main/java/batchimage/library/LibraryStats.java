@@ -49,12 +49,24 @@ public final class LibraryStats {
     private final int dimensions;
 
     public LibraryStats(DataSource dataSource, PineconeClient index, batchimage.enrich.Enricher enricher, String model, int dimensions) {
+        this(dataSource, index, enricher, model, dimensions, null);
+    }
+
+    /** How far this process's imports are (records done, rate, time left), or null. */
+    private final batchimage.ingest.ImportProgress importProgress;
+
+    public LibraryStats(DataSource dataSource, PineconeClient index, batchimage.enrich.Enricher enricher, String model, int dimensions,
+                        batchimage.ingest.ImportProgress importProgress) {
         this.dataSource = dataSource;
         this.index = index;
         this.enricher = enricher;
         this.model = model;
         this.dimensions = dimensions;
+        this.importProgress = importProgress;
     }
+
+    /** The window over which the indexing rate is measured. */
+    static final int RATE_SECONDS = 60;
 
     public Map<String, Object> stats() {
         var out = new LinkedHashMap<String, Object>();
@@ -74,11 +86,16 @@ public final class LibraryStats {
                     GROUP BY theme, sub_theme ORDER BY theme, count(*) DESC, sub_theme"""));
             // read below with the index's figures (IndexFigures)
             out.put("namespaces", null);
-            out.put("indexing", rows(c, """
+            var indexing = rows(c, """
                     SELECT count(*) FILTER (WHERE index_state IN ('pending', 'indexing')) AS pending,
                            count(*) FILTER (WHERE index_state = 'failed') AS failed,
-                           count(*) FILTER (WHERE index_state = 'indexed') AS indexed
-                    FROM image_library WHERE status = 'active'""").get(0));
+                           count(*) FILTER (WHERE index_state = 'indexed') AS indexed,
+                           count(*) FILTER (WHERE index_state = 'indexed' AND indexed_at >= now() - make_interval(secs => %1$d)) AS recent,
+                           extract(epoch FROM now() - min(indexed_at) FILTER (WHERE index_state = 'indexed'
+                               AND indexed_at >= now() - make_interval(secs => %1$d))) AS span
+                    FROM image_library WHERE status = 'active'""".formatted(RATE_SECONDS)).get(0);
+            IndexingRate.put(indexing, RATE_SECONDS);
+            out.put("indexing", indexing);
             out.put("dead_letters", rows(c, """
                     SELECT stage, count(*) AS total, count(*) FILTER (WHERE state = 'open') AS open,
                            count(*) FILTER (WHERE state = 'resolved') AS resolved, max(created_at)::text AS last
@@ -87,6 +104,7 @@ public final class LibraryStats {
                     SELECT file_name, outcome, started_at::text AS started_at, seconds, records_read AS read, inserted, updated,
                            unchanged, rejected, superseded, error
                     FROM import_run ORDER BY id DESC LIMIT %d""".formatted(LAST_IMPORTS)));
+            out.put("importing", batchimage.ingest.RunningImports.read(c, importProgress));
             if (enricher != null) {
                 out.put("enrichment", enricher.stats());
             }
@@ -156,6 +174,7 @@ public final class LibraryStats {
         var answer = new LinkedHashMap<String, Object>();
         answer.put("sync", verdict);
         answer.putAll(out);
+        answer.put("as_of", java.time.OffsetDateTime.now().toString());
         return answer;
     }
 

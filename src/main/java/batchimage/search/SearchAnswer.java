@@ -9,7 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.util.List;
 
 /** The answer of {@code /api/search} (docs/API.md); {@code mode} is {@code vector}, or {@code list} for a filter without a query. */
-@JsonPropertyOrder({"query", "namespace", "top_k", "filter", "mode", "matches", "took_ms", "indexing"})
+@JsonPropertyOrder({"query", "namespace", "top_k", "filter", "mode", "matches", "took_ms", "indexing", "like"})
 @Schema(name = "SearchAnswer", description = "The hits, best first",
         requiredProperties = {"query", "namespace", "top_k", "filter", "mode", "matches", "took_ms", "indexing"})
 public record SearchAnswer(
@@ -20,5 +20,7 @@ public record SearchAnswer(
         @Schema(description = "vector: by meaning; list: a filter without a query", allowableValues = {"vector", "list"}) String mode,
         List<SearchHit> matches,
         @Schema(description = "how long the search took") @JsonProperty("took_ms") long tookMs,
-        @Schema(description = "records still waiting to be indexed, and records that could not be") Library.Indexing indexing) {
+        @Schema(description = "records still waiting to be indexed, and records that could not be") Library.Indexing indexing,
+        @Schema(format = "uuid", description = "the record whose nearest records these are (like=); absent otherwise")
+        @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL) String like) {
 }

@@ -21,8 +21,9 @@ import java.util.Map;
  * @param query the text to search by meaning; empty: list the records the filter matches
  * @param filterJson the filter as given (sent as it is to the index), or null
  * @param filter the same, parsed (for PostgreSQL), or null
+ * @param like a record's id: search by that record's own stored vectors instead of a query (never with one), or null
  */
-public record SearchRequest(String query, String namespace, int topK, boolean includeMetadata, JsonNode filterJson, Filter filter) {
+public record SearchRequest(String query, String namespace, int topK, boolean includeMetadata, JsonNode filterJson, Filter filter, String like) {
 
     public static final String PROMPT = "prompt";
     public static final String DESCRIPTION = "description";
@@ -37,12 +38,21 @@ public record SearchRequest(String query, String namespace, int topK, boolean in
 
     /** Whether this lists the records the filter matches rather than searching by meaning. */
     public boolean listing() {
-        return query.isEmpty();
+        return query.isEmpty() && like == null;
     }
 
     /** A checked request; {@code filterJson} null or an empty object means no filter. */
     public static SearchRequest of(String query, String namespace, Integer topK, Boolean includeMetadata, JsonNode filterJson) {
+        return of(query, namespace, topK, includeMetadata, filterJson, null);
+    }
+
+    /** As above, or the records nearest to the record {@code like} (a UUID; null or blank: none), never with a query. */
+    public static SearchRequest of(String query, String namespace, Integer topK, Boolean includeMetadata, JsonNode filterJson, String like) {
         String q = query == null ? "" : query.strip();
+        String similar = like == null || like.isBlank() ? null : likeId(like.strip());
+        if (similar != null && !q.isEmpty()) {
+            throw ApiError.badRequest("like", "give either a query or like (a record's id), not both: like searches by the record's own vectors");
+        }
         String ns = namespace == null || namespace.isBlank() ? BOTH : namespace.strip();
         if (!NAMESPACES.contains(ns)) {
             throw ApiError.badRequest("namespace", "namespace must be prompt, description or both, found '" + namespace + "'");
@@ -61,10 +71,22 @@ public record SearchRequest(String query, String namespace, int topK, boolean in
         if (f != null) {
             LibraryFilter.checkFields(f, "filter");
         }
-        if (q.isEmpty() && f == null) {
+        if (q.isEmpty() && f == null && similar == null) {
             throw ApiError.badRequest("query", "give a query to search by meaning, or a filter to list the records it matches (or both)");
         }
-        return new SearchRequest(q, ns, k, includeMetadata == null || includeMetadata, f, parsed);
+        return new SearchRequest(q, ns, k, includeMetadata == null || includeMetadata, f, parsed, similar);
+    }
+
+    /** A record id as like takes it: a UUID in its usual 36-character form, lower case. */
+    static String likeId(String id) {
+        try {
+            if (id.length() == 36) {
+                return java.util.UUID.fromString(id).toString();
+            }
+        } catch (IllegalArgumentException e) {
+            // answered below
+        }
+        throw ApiError.badRequest("like", "like takes a record's id, a UUID (8-4-4-4-12 hex digits), found '" + id + "'");
     }
 
     /** From {@code POST /api/search}'s JSON body. */
@@ -92,7 +114,7 @@ public record SearchRequest(String query, String namespace, int topK, boolean in
         if (filter != null && !filter.isNull() && !filter.isObject()) {
             throw ApiError.badRequest("filter", "filter must be a JSON object in Pinecone's filter language, such as {\"theme\": {\"$eq\": \"coco\"}}");
         }
-        return of(query, namespace, topK, include, filter);
+        return of(query, namespace, topK, include, filter, text(req, "like"));
     }
 
     /** From {@code GET /api/search?q=&namespace=&top_k=&filter=<JSON>&include_metadata=}. */
@@ -118,7 +140,8 @@ public record SearchRequest(String query, String namespace, int topK, boolean in
         if (q == null) {
             q = HttpRequests.first(params, "query");
         }
-        return of(q, HttpRequests.first(params, "namespace"), topK, include, parseFilter(HttpRequests.first(params, "filter")));
+        return of(q, HttpRequests.first(params, "namespace"), topK, include, parseFilter(HttpRequests.first(params, "filter")),
+                HttpRequests.first(params, "like"));
     }
 
     /** A filter given as JSON text (a query parameter, the command line's --filter); blank: none. */

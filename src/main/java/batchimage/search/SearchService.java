@@ -29,6 +29,7 @@ public final class SearchService {
     private final Library library;
     private final Namespaces namespaces;
     private final BiFunction<String, Integer, EmbeddingsClient> otherModel;
+    private final SimilarRecords similar;
 
     public SearchService(EmbeddingsClient embeddings, PineconeClient index, Library library) {
         this(embeddings, index, library, new Namespaces(null), null);
@@ -45,6 +46,7 @@ public final class SearchService {
         this.library = library;
         this.namespaces = namespaces;
         this.otherModel = otherModel;
+        this.similar = new SimilarRecords(index, library, namespaces);
     }
 
     /** A query is compared with vectors of the model that made them: the live generation's, whatever this process embeds with. */
@@ -62,13 +64,13 @@ public final class SearchService {
 
     public SearchAnswer search(SearchRequest request) {
         long start = System.nanoTime();
-        List<SearchHit> hits = request.listing() ? list(request) : byMeaning(request);
+        List<SearchHit> hits = request.like() != null ? similar.find(request) : request.listing() ? list(request) : byMeaning(request);
         if (!request.includeMetadata()) {
             hits = hits.stream().map(SearchHit::withoutMetadata).toList();
         }
         long tookMs = (System.nanoTime() - start) / 1_000_000;
         return new SearchAnswer(request.query(), request.namespace(), request.topK(), request.filterJson(),
-                request.listing() ? "list" : "vector", hits, tookMs, library.indexing());
+                request.listing() ? "list" : "vector", hits, tookMs, library.indexing(), request.like());
     }
 
     private List<SearchHit> list(SearchRequest request) {

@@ -10,14 +10,23 @@ import java.util.Map;
  * Reads request bodies for the routes, each API up to its own largest size: a body announced larger
  * ({@code Content-Length}) is refused before a byte of it is read, one that grows larger while it streams in is
  * refused when it passes the size; either way 413 in the API's shape, and nothing larger is ever held in memory.
- * No file uploads: nothing a client sends is written to disk.
+ * The one exception is the body of an upload ({@code POST /api/imports}): {@link Uploads} streams it to disk.
  */
 final class BodyLimits implements Handler<RoutingContext> {
 
     private final Map<Surface, Long> limits;
     private final Map<Surface, BodyHandler> readers = new EnumMap<>(Surface.class);
+    private final Uploads uploads;
+    private final io.vertx.core.Vertx vertx;
 
     BodyLimits(Map<Surface, Long> limits) {
+        this(limits, null, null);
+    }
+
+    /** {@code uploads}: where upload bodies go (null: none taken), written through {@code vertx}'s file system. */
+    BodyLimits(Map<Surface, Long> limits, Uploads uploads, io.vertx.core.Vertx vertx) {
+        this.uploads = uploads;
+        this.vertx = vertx;
         this.limits = Map.copyOf(limits);
         for (Surface s : Surface.values()) {
             readers.put(s, BodyHandler.create(false).setBodyLimit(limit(s)));
@@ -36,6 +45,10 @@ final class BodyLimits implements Handler<RoutingContext> {
     @Override
     public void handle(RoutingContext ctx) {
         // as Camel's own body handler does: a handler before may have paused the request
+        if (uploads != null && Uploads.isUpload(ctx)) {
+            uploads.handle(ctx, vertx);
+            return;
+        }
         ctx.request().resume();
         readers.get(Surface.of(ctx.normalizedPath())).handle(ctx);
     }

@@ -52,7 +52,13 @@ final class GuardedHttpServer extends VertxPlatformHttpServer {
         // the router Camel bound for this port, bound again with the body handler its routes take
         String name = VertxPlatformHttpRouter.getRouterNameFromPort(configuration.getPort());
         VertxPlatformHttpRouter camels = VertxPlatformHttpRouter.lookup(getCamelContext(), name);
-        BodyLimits bodies = new BodyLimits(options.maxBody());
+        Uploads uploads = options.inbox() == null ? null : new Uploads(options.inbox(), options.maxUpload(), options.readMs());
+        if (uploads != null) {
+            uploads.clean();
+            // the route of POST /api/imports (api/ImportsApi) takes what was received from here
+            getCamelContext().getRegistry().bind("uploads", uploads);
+        }
+        BodyLimits bodies = new BodyLimits(options.maxBody(), uploads, getVertx());
         router = new VertxPlatformHttpRouter(this, getVertx(), camels, name, configuration.getServerType()) {
             @Override
             public Handler<RoutingContext> bodyHandler() {

@@ -53,6 +53,8 @@ final class HttpGuard implements io.vertx.core.Handler<RoutingContext> {
     }
 
     private static void forgetKey(MultiMap headers) {
+        // only the server sets it, for the upload it received (Uploads)
+        headers.remove(Uploads.TOKEN);
         for (String h : ApiAccess.KEY_HEADERS) {
             headers.remove(h);
         }

@@ -18,15 +18,23 @@ import org.apache.camel.main.MainHttpServerFactory;
  */
 public final class HttpServerFactory implements MainHttpServerFactory {
 
-    /** What the server enforces: the key, each API's largest body, how long a client may take to send a request. */
-    public record Options(ApiAccess access, Map<Surface, Long> maxBody, long idleMs, long readMs) {
+    /**
+     * What the server enforces: the key, each API's largest body, how long a client may take to send a request; and
+     * where uploaded batch files go ({@link Uploads}: the inbox, null for none) and their largest size.
+     */
+    public record Options(ApiAccess access, Map<Surface, Long> maxBody, long idleMs, long readMs, java.nio.file.Path inbox, long maxUpload) {
+
+        public Options(ApiAccess access, Map<Surface, Long> maxBody, long idleMs, long readMs) {
+            this(access, maxBody, idleMs, readMs, null, 0);
+        }
 
         public static Options from(Settings s) {
             var max = new EnumMap<Surface, Long>(Surface.class);
             for (Surface surface : Surface.values()) {
                 max.put(surface, s.getLong(surface.maxBodySetting));
             }
-            return new Options(ApiAccess.from(s), max, s.getLong("http.idle-timeout-ms"), s.getLong("http.read-timeout-ms"));
+            return new Options(ApiAccess.from(s), max, s.getLong("http.idle-timeout-ms"), s.getLong("http.read-timeout-ms"),
+                    s.dataDir().resolve("inbox"), s.getLong("http.max-upload-bytes"));
         }
     }
 

@@ -21,19 +21,28 @@ final class Refusals {
         if (response.headWritten()) {
             return;
         }
-        response.setStatusCode(status);
-        response.putHeader("Content-Type", "application/json");
-        response.putHeader("Cache-Control", "no-store");
         if (status == 401) {
             response.putHeader("WWW-Authenticate", surface == Surface.PINECONE || surface == Surface.PINECONE_CONTROL
                     ? "ApiKey realm=\"batch-image\"" : "Bearer realm=\"batch-image\"");
         }
+        send(ctx, status, surface.error(status, message));
+    }
+
+    /** As above, with the error body given (the API's shape with a field, say). */
+    static void send(RoutingContext ctx, int status, byte[] body) {
+        HttpServerResponse response = ctx.response();
+        if (response.headWritten()) {
+            return;
+        }
+        response.setStatusCode(status);
+        response.putHeader("Content-Type", "application/json");
+        response.putHeader("Cache-Control", "no-store");
         HttpServerRequest request = ctx.request();
         if (!request.isEnded()) {
             response.putHeader("Connection", "close");
             request.handler(chunk -> { });
             request.resume();
         }
-        response.end(Buffer.buffer(surface.error(status, message)));
+        response.end(Buffer.buffer(body));
     }
 }

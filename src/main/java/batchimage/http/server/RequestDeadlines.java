@@ -52,7 +52,8 @@ final class RequestDeadlines {
         }
         watch.inFlight++;
         watch.cancel();
-        if (!request.isEnded() && readMs > 0) {
+        // an upload's body may take long: it is timed while it comes, chunk by chunk (Uploads)
+        if (!request.isEnded() && readMs > 0 && !Uploads.isUpload(ctx)) {
             long timer = vertx.setTimer(readMs, t -> {
                 if (!request.isEnded()) {
                     LOG.info("{} {}: the request's body did not arrive within {} ms; the connection is closed", request.method(), ctx.normalizedPath(), readMs);
