@@ -100,7 +100,7 @@ export class Api {
         }
         throw new ApiError(0, `Cannot reach the batch-image service (${e.message}). Is it running?`);
       }
-      const body = await readBody(res);
+      const answer = await readBody(res);
       if (res.status === 401) {
         if (this.key() !== sent) {
           continue; // another request got a new key meanwhile: try it
@@ -109,12 +109,12 @@ export class Api {
         continue;
       }
       if (!res.ok) {
-        throw failure(res, body);
+        throw failure(res, answer);
       }
-      if (body === undefined) {
+      if (answer === undefined) {
         throw new ApiError(res.status, `The service answered ${path} with something that is not JSON.`);
       }
-      return body;
+      return answer;
     }
   }
 

@@ -474,6 +474,7 @@ function renderCards(state, matches) {
     const lists = hitLists(hit);
     if (lists.length) {
       const badges = text('span', '', 'badges');
+      badges.setAttribute('aria-label', 'found by');
       for (const l of lists) {
         const b = text('span', l.label, `badge badge-${l.name}`);
         b.dataset.list = l.name;
@@ -482,7 +483,7 @@ function renderCards(state, matches) {
         if (rank) b.append(text('span', rank, 'badge-rank'));
         badges.append(b);
       }
-      line.append(badges);
+      body.insertBefore(badges, body.children[1] || null);
     }
     card.append(thumb, body);
     const li = document.createElement('li');

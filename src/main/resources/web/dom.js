@@ -51,7 +51,8 @@ export function table(columns, rows, className = 'table') {
 
 export function when(iso) {
   if (!iso) return '';
-  const d = new Date(String(iso).replace(' ', 'T'));
+  // PostgreSQL's text of a timestamptz: "2026-12-03 14:38:40.35+00"
+  const d = new Date(String(iso).replace(' ', 'T').replace(/([+-]\d\d)$/, '$1:00'));
   return Number.isNaN(d.getTime()) ? String(iso) : d.toLocaleString();
 }
 
