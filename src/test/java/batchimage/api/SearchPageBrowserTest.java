@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import batchimage.app.BatchImage;
+import batchimage.support.Browser;
 import batchimage.support.TestLibrary;
 import batchimage.support.TestPostgres;
 import java.net.URI;
@@ -43,11 +44,7 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  */
 class SearchPageBrowserTest {
 
-    private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
-    private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
     private static final Path LIBRARY = TestLibrary.SHARED_DATA.resolve("media-library");
-    private static final Path SCREENSHOTS = TestLibrary.PROJECT.resolve("target/screenshots");
-    private static final Duration WAIT = Duration.ofSeconds(30);
 
     /** A record with tags and an image (424 x 640): "A kitchen with a refrigerator, stove and oven with cabinets.", APPLIANCE. */
     private static final String KITCHEN = "941c9ea4-cbc8-52fc-90b7-0516af10b093";
@@ -63,7 +60,7 @@ class SearchPageBrowserTest {
 
     @BeforeAll
     static void importAndIndexTheMediaLibrary() throws Exception {
-        Assumptions.assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
+        Assumptions.assumeTrue(Browser.installed(),
                 "the browser test needs Debian's chromium and chromium-driver (/usr/bin/chromium, /usr/bin/chromedriver)");
         data = work.resolve("data");
         Path images = data.resolve("media").resolve("images");
@@ -114,7 +111,7 @@ class SearchPageBrowserTest {
                     org.assertj.core.data.Offset.offset(0.05));
             assertThat(browser.text(".card[data-id='" + KITCHEN + "'] .prompt")).isEqualTo(KITCHEN_PROMPT);
             assertThat(browser.text(".card[data-id='" + KITCHEN + "'] .score")).isNotBlank();
-            browser.screenshot("search-results");
+            browser.docScreenshot("search-results");
 
             // keyboard: the card takes focus, Enter opens the detail with the full image and the record
             browser.js("document.querySelector(\".card[data-id='" + KITCHEN + "']\").focus()");
@@ -126,7 +123,7 @@ class SearchPageBrowserTest {
             assertThat(browser.imageSize("#detail-image")).containsExactly(original.getWidth(), original.getHeight());
             assertThat(browser.text("#detail-record")).contains(KITCHEN_PROMPT, "APPLIANCE", "refrigerator", KITCHEN);
             assertThat(browser.params()).containsEntry("q", query).containsEntry("open", KITCHEN);
-            browser.screenshot("detail");
+            browser.docScreenshot("detail");
             // Escape closes it, the URL forgets it, focus goes back to the card
             new Actions(browser.driver).sendKeys(Keys.ESCAPE).perform();
             browser.waitFor("the dialog to close", "return !document.querySelector('#detail').open && !location.search.includes('open=')");
@@ -313,109 +310,5 @@ class SearchPageBrowserTest {
 
     private static String baseUrl(BatchImage service) {
         return "http://127.0.0.1:" + service.settings().get("batch-image.port") + "/";
-    }
-
-    /** Headless chromium through chromedriver, with the flags this closed network needs and a profile of its own. */
-    private static final class Browser implements AutoCloseable {
-
-        final ChromeDriver driver;
-
-        Browser(Path profile) throws Exception {
-            Files.createDirectories(profile);
-            var options = new ChromeOptions();
-            options.setBinary(CHROMIUM.toFile());
-            options.addArguments("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                    "--disable-dev-shm-usage", "--window-size=1280,900", "--user-data-dir=" + profile);
-            var service = new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile()).usingAnyFreePort().build();
-            driver = new ChromeDriver(service, options);
-        }
-
-        void open(String url) {
-            driver.get(url);
-        }
-
-        Object js(String script, Object... args) {
-            return driver.executeScript(script, args);
-        }
-
-        void waitFor(String what, String script) {
-            new WebDriverWait(driver, WAIT).withMessage(what).until((Function<WebDriver, Boolean>) d ->
-                    Boolean.TRUE.equals(driver.executeScript(script)));
-        }
-
-        /** The search has answered and its cards, or its message, are on the page. */
-        void waitForResults() {
-            waitFor("the search results", "return !document.body.classList.contains('busy')"
-                    + " && document.querySelector('#status').textContent.length > 0"
-                    + " && !/^(Searching|Listing)/.test(document.querySelector('#status').textContent)"
-                    + " && (document.querySelectorAll('#results .card').length > 0 || !document.querySelector('#empty').hidden"
-                    + "     || !document.querySelector('#error').hidden)");
-            assertThat(js("return document.querySelector('#error').hidden")).as(text("#error")).isEqualTo(true);
-        }
-
-        /** The images of the selector inside the viewport, once all of them finished loading: src, complete, w, h. */
-        @SuppressWarnings("unchecked")
-        List<Map<String, Object>> visibleImagesLoaded(String selector) {
-            String visible = "return [...document.querySelectorAll(arguments[0])].filter(i => {"
-                    + " const r = i.getBoundingClientRect(); return r.width > 0 && r.bottom > 0 && r.top < innerHeight; })";
-            new WebDriverWait(driver, WAIT).withMessage("visible images to load").until((Function<WebDriver, Boolean>) d ->
-                    Boolean.TRUE.equals(driver.executeScript(visible + ".every(i => i.complete)", selector)));
-            return (List<Map<String, Object>>) driver.executeScript(visible
-                    + ".map(i => ({src: i.getAttribute('src'), complete: i.complete, w: i.naturalWidth, h: i.naturalHeight}))", selector);
-        }
-
-        int[] imageSize(String selector) {
-            @SuppressWarnings("unchecked")
-            var size = (List<Number>) js("const i = document.querySelector(arguments[0]); return [i.naturalWidth, i.naturalHeight]", selector);
-            return new int[] {size.get(0).intValue(), size.get(1).intValue()};
-        }
-
-        String text(String selector) {
-            return (String) js("const e = document.querySelector(arguments[0]); return e ? e.textContent.trim() : null", selector);
-        }
-
-        @SuppressWarnings("unchecked")
-        List<String> texts(String selector) {
-            return (List<String>) js("return [...document.querySelectorAll(arguments[0])].map(e => e.textContent.trim())", selector);
-        }
-
-        String value(String selector) {
-            return (String) js("return document.querySelector(arguments[0]).value", selector);
-        }
-
-        @SuppressWarnings("unchecked")
-        List<String> cardIds() {
-            return (List<String>) js("return [...document.querySelectorAll('#results .card')].map(c => c.dataset.id)");
-        }
-
-        @SuppressWarnings("unchecked")
-        List<String> cardSubThemes() {
-            return (List<String>) js("return [...document.querySelectorAll('#results .card')].map(c => c.dataset.subTheme)");
-        }
-
-        /** The page's query string, decoded. */
-        Map<String, String> params() {
-            var out = new LinkedHashMap<String, String>();
-            String query = URI.create(driver.getCurrentUrl()).getRawQuery();
-            if (query != null) {
-                for (String pair : query.split("&")) {
-                    int eq = pair.indexOf('=');
-                    out.put(URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8),
-                            eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
-                }
-            }
-            return out;
-        }
-
-        void screenshot(String name) throws Exception {
-            Files.createDirectories(SCREENSHOTS);
-            Files.write(SCREENSHOTS.resolve(name + ".png"), driver.getScreenshotAs(OutputType.BYTES));
-        }
-
-        @Override
-        public void close() {
-            driver.quit();
-        }
     }
 }
