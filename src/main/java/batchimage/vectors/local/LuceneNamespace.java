@@ -136,8 +136,10 @@ public final class LuceneNamespace implements AutoCloseable {
     private final Object commitLock = new Object();
     /** Writes applied since the last commit began. */
     private volatile boolean uncommitted;
-    /** Writes applied since the searcher was last refreshed. */
-    private volatile boolean unseen;
+    /** Writes applied so far: a read that finds the searcher behind them refreshes it first. */
+    private final java.util.concurrent.atomic.AtomicLong applied = new java.util.concurrent.atomic.AtomicLong();
+    /** The count of applied writes the searcher was last refreshed after (a refresh that began once they were applied). */
+    private volatile long refreshedAfter;
     private volatile long lastWriteNanos = System.nanoTime();
 
     public LuceneNamespace(String name, Path dir) {
@@ -278,7 +280,7 @@ public final class LuceneNamespace implements AutoCloseable {
         try {
             w.run();
             uncommitted = true;
-            unseen = true;
+            applied.incrementAndGet();
             lastWriteNanos = System.nanoTime();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -416,9 +418,15 @@ public final class LuceneNamespace implements AutoCloseable {
             if (writer == null) {
                 // read-side: what the writing process committed or logged since the last read
                 searchers.maybeRefresh();
-            } else if (unseen) {
-                unseen = false;
-                searchers.maybeRefreshBlocking();
+            } else {
+                // not a flag that the first reader clears: a second reader would take the old searcher while the first refreshes
+                long writes = applied.get();
+                if (refreshedAfter < writes) {
+                    searchers.maybeRefreshBlocking();
+                    synchronized (applied) {
+                        refreshedAfter = Math.max(refreshedAfter, writes);
+                    }
+                }
             }
             IndexSearcher s = searchers.acquire();
             try {
