@@ -67,6 +67,10 @@ public final class LuceneNamespace implements AutoCloseable {
     private volatile int exactMax = FilteredKnn.exactMax(exactScan);
     /** Null when opened for writing (the writer owns its directory). */
     private final FSDirectory readDirectory;
+    /** The count of applied writes the searcher was last refreshed after (a refresh that began once they were applied). */
+    private volatile long refreshedAfter;
+    /** Guards the update of {@link #refreshedAfter}, which only grows. */
+    private final Object refreshLock = new Object();
 
     public LuceneNamespace(String name, Path dir) {
         this.name = name;
@@ -175,8 +179,15 @@ public final class LuceneNamespace implements AutoCloseable {
             if (writer == null) {
                 // read-side: what the writing process committed or logged since the last read
                 searchers.maybeRefresh();
-            } else if (writer.takeUnseen()) {
-                searchers.maybeRefreshBlocking();
+            } else {
+                // not a flag that the first reader clears: a second reader would take the old searcher while the first refreshes
+                long writes = writer.applied();
+                if (refreshedAfter < writes) {
+                    searchers.maybeRefreshBlocking();
+                    synchronized (refreshLock) {
+                        refreshedAfter = Math.max(refreshedAfter, writes);
+                    }
+                }
             }
             IndexSearcher s = searchers.acquire();
             try {

@@ -10,6 +10,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import org.apache.lucene.codecs.KnnVectorsFormat;
 import org.apache.lucene.codecs.lucene912.Lucene912Codec;
@@ -49,8 +50,8 @@ final class NamespaceWriter {
     private final Object commitLock = new Object();
     /** Writes applied since the last commit began. */
     private volatile boolean uncommitted;
-    /** Writes applied since the searcher was last refreshed. */
-    private volatile boolean unseen;
+    /** Writes applied so far: a read that finds the searcher behind them refreshes it first. */
+    private final AtomicLong applied = new AtomicLong();
     private volatile long lastWriteNanos = System.nanoTime();
 
     /** Opens the namespace's index for writing and applies again what its log holds beyond the last commit. */
@@ -130,13 +131,9 @@ final class NamespaceWriter {
         commitNow();
     }
 
-    /** Whether writes were applied since the last call: the searcher is then refreshed before a read. */
-    boolean takeUnseen() {
-        if (!unseen) {
-            return false;
-        }
-        unseen = false;
-        return true;
+    /** How many writes were applied so far: a read refreshes the searcher when it was last refreshed before some of them. */
+    long applied() {
+        return applied.get();
     }
 
     @FunctionalInterface
@@ -149,7 +146,7 @@ final class NamespaceWriter {
         try {
             w.run();
             uncommitted = true;
-            unseen = true;
+            applied.incrementAndGet();
             lastWriteNanos = System.nanoTime();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
