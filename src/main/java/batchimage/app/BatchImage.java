@@ -13,7 +13,6 @@ import batchimage.ingest.ImportResult;
 import batchimage.ingest.Importer;
 import batchimage.tooling.RouteReloader;
 import batchimage.tooling.RoutesSchema;
-import batchimage.api.SearchRoutes;
 import batchimage.search.SearchService;
 import batchimage.store.Database;
 import java.io.IOException;
@@ -43,6 +42,9 @@ public final class BatchImage implements AutoCloseable {
      * neither polls nor indexes.
      */
     public enum Mode { SERVICE, IMPORT, ONE_SHOT, SEARCH, ADMIN }
+
+    /** The REST API's routes file in routes/. */
+    public static final String API_ROUTES = "api.camel.yaml";
 
     private final Settings settings;
     private final Database database;
@@ -112,6 +114,11 @@ public final class BatchImage implements AutoCloseable {
         Properties props = settings.asProperties();
         props.setProperty("camel.main.name", "batch-image");
         props.setProperty("camel.main.routes-include-pattern", "file:" + settings.routesDir() + "/*.camel.yaml");
+        if (mode != Mode.SERVICE) {
+            // the service alone serves the REST API (/api/*) and its document (/api-doc)
+            props.setProperty("camel.main.routes-exclude-pattern", "file:" + settings.routesDir() + "/" + API_ROUTES);
+            props.setProperty("camel.main.route-filter-exclude-pattern", settings.get("camel.rest.api-context-route-id"));
+        }
         props.setProperty("camel.main.routes-reload-enabled", "false");
         props.setProperty("camel.main.shutdown-timeout", "15");
         props.setProperty("camel.main.jmx-enabled", "false");
@@ -194,11 +201,7 @@ public final class BatchImage implements AutoCloseable {
             main.configure().addRoutesBuilder(new batchimage.vectors.local.PineconeControlRoutes(index, pinecone, settings.get("pinecone.index")));
         }
         if (mode == Mode.SERVICE) {
-            main.configure().addRoutesBuilder(batchimage.api.ImageRoutes.of(settings, db.dataSource(), media));
-            main.configure().addRoutesBuilder(new SearchRoutes());
-            main.configure().addRoutesBuilder(new batchimage.api.EnrichRoutes());
-            main.configure().addRoutesBuilder(new batchimage.api.SyncRoutes());
-            main.configure().addRoutesBuilder(new batchimage.api.DeadLetterRoutes());
+            // the REST API is routes/api.camel.yaml; the page is not API
             main.configure().addRoutesBuilder(new batchimage.api.PageRoutes());
         }
         main.configure().addConfiguration(Beans.class);
@@ -269,16 +272,7 @@ public final class BatchImage implements AutoCloseable {
             return t;
         });
         var checks = java.util.List.of(
-                new batchimage.observe.DependencyCheck("database", () -> {
-                    try (var c = database.dataSource().getConnection()) {
-                        if (!c.isValid(5)) {
-                            throw new IllegalStateException("PostgreSQL (" + database.description() + ") does not answer");
-                        }
-                        return "PostgreSQL answers: " + database.description();
-                    } catch (java.sql.SQLException e) {
-                        throw new IllegalStateException("PostgreSQL (" + database.description() + ") cannot be reached: " + e.getMessage(), e);
-                    }
-                }, healthProbes),
+                new batchimage.observe.DependencyCheck("database", database::probe, healthProbes),
                 new batchimage.observe.DependencyCheck("embeddings", () -> {
                     int dims = embeddings.embed(java.util.List.of("health check")).get(0).length;
                     return "the embeddings endpoint answers (" + dims + " dimensions)";
@@ -331,6 +325,10 @@ public final class BatchImage implements AutoCloseable {
             @Override
             public void afterStart(org.apache.camel.main.BaseMainSupport m) {
                 warmUpLocalModel();
+                // as start() does: without them a service run from the command line showed only Camel's own checks
+                if (mode == Mode.SERVICE) {
+                    registerHealthChecks();
+                }
             }
         });
         try {
@@ -442,9 +440,11 @@ public final class BatchImage implements AutoCloseable {
             reloader.close();
         }
         Indexer indexer = null;
+        batchimage.ingest.ImportLeases imports = null;
         try {
             if (main.isStarted() || main.isStarting()) {
                 indexer = main.getCamelContext().getRegistry().lookupByNameAndType("indexer", Indexer.class);
+                imports = main.getCamelContext().getRegistry().lookupByNameAndType("importLeases", batchimage.ingest.ImportLeases.class);
                 main.stop();
             }
         } catch (RuntimeException e) {
@@ -453,6 +453,9 @@ public final class BatchImage implements AutoCloseable {
         if (indexer != null) {
             // after the routes: its claims go back to the other processes at once
             indexer.close();
+        }
+        if (imports != null) {
+            imports.close();
         }
         if (localIndex != null) {
             localIndex.close();

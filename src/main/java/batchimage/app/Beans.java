@@ -243,8 +243,64 @@ public class Beans implements CamelConfiguration {
 
     private batchimage.ingest.InboxLocks inboxLocks;
 
+    // the REST API's beans (routes/api.camel.yaml, the service alone): built when a route first calls them
+
+    @BindToRegistry(value = "searchApi", lazy = true)
+    public batchimage.api.SearchApi searchApi(CamelContext camel) {
+        return new batchimage.api.SearchApi(searchService(camel));
+    }
+
+    @BindToRegistry(value = "libraryApi", lazy = true)
+    public batchimage.api.LibraryApi libraryApi(CamelContext camel) {
+        return new batchimage.api.LibraryApi(deleter(camel), libraryStats(camel), camel);
+    }
+
+    @BindToRegistry(value = "deadLettersApi", lazy = true)
+    public batchimage.api.DeadLettersApi deadLettersApi(CamelContext camel) {
+        return new batchimage.api.DeadLettersApi(deadLetterList(), deadLetterReplay(camel));
+    }
+
+    @BindToRegistry(value = "enrichApi", lazy = true)
+    public batchimage.api.EnrichApi enrichApi(CamelContext camel) {
+        return new batchimage.api.EnrichApi(enricher(), camel);
+    }
+
+    /** The images and their thumbnails, from the media folders. */
+    @BindToRegistry(value = "imagesApi", lazy = true)
+    public synchronized batchimage.api.ImagesApi imagesApi() {
+        if (imagesApi == null) {
+            imagesApi = batchimage.api.ImagesApi.of(settings, dataSource, mediaFolders);
+        }
+        return imagesApi;
+    }
+
+    private batchimage.api.ImagesApi imagesApi;
+
+    /** The thumbnails the images API renders and keeps in {@code <data>/thumbs}. */
+    @BindToRegistry(value = "thumbnails", lazy = true)
+    public batchimage.images.Thumbnails thumbnails() {
+        return imagesApi().thumbnails();
+    }
+
+    /** The HTTP headers of the REST API's answers (camel.rest.endpoint-properties[headerFilterStrategy]). */
+    @BindToRegistry("apiHeaders")
+    public batchimage.api.ApiHeaders apiHeaders() {
+        return new batchimage.api.ApiHeaders();
+    }
+
     @BindToRegistry("importer")
     public Importer importer() {
-        return new Importer(dataSource, new ObjectMapper(), Path.of(dataDir).resolve("error"), defaultTheme, progressSeconds);
+        return new Importer(dataSource, new ObjectMapper(), Path.of(dataDir).resolve("error"), defaultTheme, progressSeconds, importLeases());
     }
+
+    /** This process's running imports in import_run, and the runs of processes that ended closed as interrupted. */
+    @BindToRegistry("importLeases")
+    public synchronized batchimage.ingest.ImportLeases importLeases() {
+        if (importLeases == null) {
+            importLeases = new batchimage.ingest.ImportLeases(dataSource, settings.getInt("ingest.lock-lease-seconds"), true);
+        }
+        return importLeases;
+    }
+
+    private batchimage.ingest.ImportLeases importLeases;
 }

@@ -132,6 +132,8 @@ public final class EmbeddingsApi {
 
     private byte[] write(LocalModels.Embedded out, String model, boolean base64) {
         var buf = new ByteArrayOutputStream(out.vectors().size() * (base64 ? 2100 : 4200) + 256);
+        // base64: each vector's little-endian bytes go through one buffer, encoded by the generator itself (no String)
+        ByteBuffer le = ByteBuffer.allocate(base64 && !out.vectors().isEmpty() ? out.vectors().get(0).length * 4 : 0).order(ByteOrder.LITTLE_ENDIAN);
         try (JsonGenerator g = json.getFactory().createGenerator(buf)) {
             g.writeStartObject();
             g.writeStringField("object", "list");
@@ -142,7 +144,14 @@ public final class EmbeddingsApi {
                 g.writeStringField("object", "embedding");
                 g.writeNumberField("index", i);
                 if (base64) {
-                    g.writeStringField("embedding", toBase64(v));
+                    if (le.capacity() != v.length * 4) {
+                        le = ByteBuffer.allocate(v.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+                    }
+                    le.clear();
+                    le.asFloatBuffer().put(v);
+                    g.writeFieldName("embedding");
+                    // Jackson's default variant is standard Base64 with padding and no line feeds, as OpenAI's
+                    g.writeBinary(le.array(), 0, v.length * 4);
                 } else {
                     g.writeArrayFieldStart("embedding");
                     for (float x : v) {
@@ -173,7 +182,12 @@ public final class EmbeddingsApi {
     }
 
     public static float[] fromBase64(String s) {
-        ByteBuffer bb = ByteBuffer.wrap(Base64.getDecoder().decode(s)).order(ByteOrder.LITTLE_ENDIAN);
+        return fromLittleEndian(Base64.getDecoder().decode(s));
+    }
+
+    /** Little-endian float32 bytes (a base64 embedding decoded) as floats. */
+    static float[] fromLittleEndian(byte[] bytes) {
+        ByteBuffer bb = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
         float[] v = new float[bb.remaining() / 4];
         bb.asFloatBuffer().get(v);
         return v;

@@ -2,6 +2,8 @@ package batchimage.embed;
 
 import batchimage.http.RetryingHttp;
 import batchimage.http.RetryingHttp.Answer;
+import com.fasterxml.jackson.core.Base64Variant;
+import com.fasterxml.jackson.core.Base64Variants;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadFeature;
@@ -9,9 +11,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.net.ConnectException;
-import java.net.SocketTimeoutException;
-import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -44,6 +45,9 @@ public final class EmbeddingsClient implements AutoCloseable {
     private volatile int dimensions;
     private final RetryingHttp http;
     private final ObjectMapper json = JsonMapper.builder().enable(StreamReadFeature.USE_FAST_DOUBLE_PARSER).build();
+
+    /** Standard Base64, padded or not (java.util.Base64's decoder took both). */
+    private static final Base64Variant BASE64 = Base64Variants.MIME_NO_LINEFEEDS.withReadPadding(Base64Variant.PaddingReadBehaviour.PADDING_ALLOWED);
 
     private final AtomicLong calls = new AtomicLong();
     private final AtomicLong inputs = new AtomicLong();
@@ -209,7 +213,7 @@ public final class EmbeddingsClient implements AutoCloseable {
         String where = config.url();
         if (answer.failure() != null) {
             Throwable t = answer.failure();
-            boolean timeout = hasCause(t, SocketTimeoutException.class) || hasCause(t, HttpTimeoutException.class)
+            boolean timeout = hasCause(t, InterruptedIOException.class) // SocketTimeoutException, ConnectTimeoutException
                     || String.valueOf(t.getMessage()).toLowerCase(Locale.ROOT).contains("timeout")
                     || String.valueOf(t.getMessage()).toLowerCase(Locale.ROOT).contains("timed out");
             boolean connection = hasCause(t, ConnectException.class) || hasCause(t, IOException.class);
@@ -281,7 +285,12 @@ public final class EmbeddingsClient implements AutoCloseable {
                             if (f.equals("index") && t == JsonToken.VALUE_NUMBER_INT) {
                                 index = p.getIntValue();
                             } else if (f.equals("embedding") && t == JsonToken.VALUE_STRING) {
-                                v = EmbeddingsApi.fromBase64(p.getText());
+                                // decoded straight from the parser's buffer (standard Base64, as OpenAI sends it)
+                                try {
+                                    v = EmbeddingsApi.fromLittleEndian(p.getBinaryValue(BASE64));
+                                } catch (com.fasterxml.jackson.core.JsonParseException e) {
+                                    throw bad(where, "an embedding that is not valid base64 (" + e.getOriginalMessage() + ")", null);
+                                }
                             } else if (f.equals("embedding") && t == JsonToken.START_ARRAY) {
                                 var values = new float[dims > 0 ? dims : 256];
                                 int n = 0;

@@ -1,11 +1,5 @@
 package batchimage.embed;
 
-import dev.langchain4j.data.embedding.Embedding;
-import dev.langchain4j.data.segment.TextSegment;
-import dev.langchain4j.model.embedding.EmbeddingModel;
-import dev.langchain4j.model.embedding.onnx.allminilml6v2q.AllMiniLmL6V2QuantizedEmbeddingModel;
-import dev.langchain4j.model.embedding.onnx.bgesmallenv15q.BgeSmallEnV15QuantizedEmbeddingModel;
-import dev.langchain4j.model.output.Response;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -15,23 +9,28 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
 /**
- * The embedding models that run inside the process (ONNX, shipped in Maven jars), each loaded once on
- * first use. Vectors come back unit-length, so that cosine and dot product agree.
+ * The embedding models that run inside the process (the ONNX models and tokenizers of langchain4j's model
+ * jars, on ONNX Runtime: {@link BertOnnxModel}), each loaded once on first use, all computing on the
+ * process's {@link InferenceLanes}. Vectors come back unit-length, so that cosine and dot product agree.
  */
-public final class LocalModels {
+public final class LocalModels implements AutoCloseable {
 
     public static final String MINILM = "all-minilm-l6-v2-q";
     public static final String BGE = "bge-small-en-v1.5-q";
 
-    private record Spec(int dimensions, Supplier<EmbeddingModel> loader) {
+    private record Spec(int dimensions, Supplier<BertOnnxModel> loader) {
     }
 
     private final Map<String, Spec> specs = new LinkedHashMap<>();
-    private final Map<String, EmbeddingModel> loaded = new ConcurrentHashMap<>();
+    private final Map<String, BertOnnxModel> loaded = new ConcurrentHashMap<>();
+    private final InferenceLanes lanes = InferenceLanes.shared();
 
     public LocalModels() {
-        specs.put(MINILM, new Spec(384, AllMiniLmL6V2QuantizedEmbeddingModel::new));
-        specs.put(BGE, new Spec(384, BgeSmallEnV15QuantizedEmbeddingModel::new));
+        // langchain4j's AllMiniLmL6V2QuantizedEmbeddingModel and BgeSmallEnV15QuantizedEmbeddingModel: the same files and pooling
+        specs.put(MINILM, new Spec(384, () -> BertOnnxModel.fromClassPath(MINILM, "all-minilm-l6-v2-q.onnx",
+                "all-minilm-l6-v2-q-tokenizer.json", BertOnnxModel.Pooling.MEAN)));
+        specs.put(BGE, new Spec(384, () -> BertOnnxModel.fromClassPath(BGE, "bge-small-en-v1.5-q.onnx",
+                "bge-small-en-v1.5-q-tokenizer.json", BertOnnxModel.Pooling.CLS)));
     }
 
     /** Vectors for texts, in order, and the tokens the model read. */
@@ -54,7 +53,7 @@ public final class LocalModels {
         return s.dimensions();
     }
 
-    private EmbeddingModel model(String name) {
+    private BertOnnxModel model(String name) {
         return loaded.computeIfAbsent(name, n -> {
             Spec s = specs.get(n);
             if (s == null) {
@@ -69,18 +68,24 @@ public final class LocalModels {
         model(name).embed("warm up");
     }
 
+    /** Vectors for texts, in order: one text on the caller's thread, more on every lane. */
     public Embedded embed(String name, List<String> texts) {
-        var segments = new ArrayList<TextSegment>(texts.size());
-        for (String t : texts) {
-            segments.add(TextSegment.from(t));
-        }
-        Response<List<Embedding>> r = model(name).embedAll(segments);
+        BertOnnxModel m = model(name);
+        List<BertOnnxModel.Vector> vectors = lanes.map(texts, m::embed);
         var out = new ArrayList<float[]>(texts.size());
-        for (Embedding e : r.content()) {
-            out.add(normalized(e.vector()));
+        int tokens = 0;
+        for (BertOnnxModel.Vector v : vectors) {
+            out.add(normalized(v.values()));
+            tokens += v.tokens();
         }
-        int tokens = r.tokenUsage() != null && r.tokenUsage().inputTokenCount() != null ? r.tokenUsage().inputTokenCount() : 0;
         return new Embedded(out, tokens);
+    }
+
+    /** Frees the loaded models' native memory. */
+    @Override
+    public void close() {
+        loaded.values().forEach(BertOnnxModel::close);
+        loaded.clear();
     }
 
     static float[] normalized(float[] v) {

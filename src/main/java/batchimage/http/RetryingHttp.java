@@ -281,7 +281,7 @@ public final class RetryingHttp implements AutoCloseable {
     public static String noAnswer(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause()) {
             String m = String.valueOf(t.getMessage()).toLowerCase(java.util.Locale.ROOT);
-            if (t instanceof java.io.InterruptedIOException || t instanceof java.net.http.HttpTimeoutException
+            if (t instanceof java.io.InterruptedIOException
                     || m.contains("timed out") || m.contains("timeout")) {
                 return "timeout";
             }

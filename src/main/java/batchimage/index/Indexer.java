@@ -11,6 +11,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -20,7 +21,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -83,6 +83,13 @@ public final class Indexer implements AutoCloseable {
 
     private static final String FORGET_WORKERS = "DELETE FROM index_worker WHERE seen_at < now() - interval '1 day'";
 
+    /** The claims of processes of this machine that ended (killed): pending again at once, not after the stale period. */
+    private static final String RELEASE_ENDED = """
+            WITH ended AS (DELETE FROM index_worker WHERE worker = ANY (?) RETURNING worker)
+            UPDATE image_library SET index_state = 'pending', claimed_at = NULL, claimed_by = NULL
+            WHERE index_state = 'indexing' AND claimed_by = ANY (?)
+            """;
+
     private final DataSource dataSource;
     private final EmbeddingsClient embeddings;
     private final PineconeClient pinecone;
@@ -94,7 +101,7 @@ public final class Indexer implements AutoCloseable {
     private final OnIndexed onIndexed;
     private final Map<String, Map<String, AtomicLong>> counts = new ConcurrentHashMap<>();
     /** This process, as its claims name it. */
-    private final String worker = ProcessHandle.current().pid() + "@" + hostName() + "/" + UUID.randomUUID().toString().substring(0, 8);
+    private final String worker = batchimage.store.Holders.newHolder();
     private final ScheduledExecutorService heartbeat = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "index-heartbeat");
         t.setDaemon(true);
@@ -148,14 +155,6 @@ public final class Indexer implements AutoCloseable {
         // renewed three times per stale period: a live process's claims are never taken from it, however slow its batch
         long every = Math.max(1000L, staleSeconds * 1000L / 3);
         heartbeat.scheduleWithFixedDelay(this::beat, 0, every, TimeUnit.MILLISECONDS);
-    }
-
-    private static String hostName() {
-        try {
-            return java.net.InetAddress.getLocalHost().getHostName();
-        } catch (java.io.IOException e) {
-            return "localhost";
-        }
     }
 
     private static final String LET_GO = """
@@ -235,11 +234,26 @@ public final class Indexer implements AutoCloseable {
 
     /** Claims of a process that stopped (its row in index_worker not renewed) are given back after {@code index.stale-claim-seconds}. */
     public int releaseStale() throws SQLException {
-        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(RELEASE_STALE)) {
+        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(RELEASE_STALE);
+             Statement st = c.createStatement(); ResultSet workers = st.executeQuery("SELECT worker FROM index_worker")) {
+            var ended = new ArrayList<String>();
+            while (workers.next()) {
+                if (batchimage.store.Holders.endedHere(workers.getString(1))) {
+                    ended.add(workers.getString(1));
+                }
+            }
+            int n = 0;
+            if (!ended.isEmpty()) {
+                try (PreparedStatement release = c.prepareStatement(RELEASE_ENDED)) {
+                    release.setArray(1, c.createArrayOf("text", ended.toArray()));
+                    release.setArray(2, c.createArrayOf("text", ended.toArray()));
+                    n += release.executeUpdate();
+                }
+            }
             ps.setInt(1, staleSeconds);
             ps.setString(2, worker);
             ps.setInt(3, staleSeconds);
-            int n = ps.executeUpdate();
+            n += ps.executeUpdate();
             if (n > 0) {
                 LOG.info("{} records claimed by a process that stopped are pending again", n);
             }

@@ -1,11 +1,9 @@
 package batchimage.ingest;
 
-import batchimage.ingest.ImportRuns;
-import batchimage.ingest.LibraryWriter;
+import batchimage.store.Durably;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.File;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.SQLException;
@@ -38,10 +36,12 @@ public final class Importer {
     private final Path errorDir;
     private final String defaultTheme;
     private final long progressNanos;
+    private final ImportLeases leases;
 
-    public Importer(DataSource dataSource, ObjectMapper json, Path errorDir, String defaultTheme, int progressSeconds) {
+    public Importer(DataSource dataSource, ObjectMapper json, Path errorDir, String defaultTheme, int progressSeconds, ImportLeases leases) {
         this.dataSource = dataSource;
         this.runs = new ImportRuns(dataSource);
+        this.leases = leases;
         this.json = json;
         this.errorDir = errorDir;
         this.defaultTheme = defaultTheme;
@@ -78,8 +78,13 @@ public final class Importer {
         Path file = fileOf(exchange.getMessage().getBody());
         long bytes = Files.size(file);
         long runId = runs.start(file.getFileName().toString(), file.toAbsolutePath().toString(), bytes);
+        leases.started(runId);
         var job = new ImportJob(file, bytes, runId);
         exchange.setProperty(JOB, job);
+        if (exchange.getMessage().getBody() instanceof GenericFile<?>) {
+            // polled from the inbox: its move to done/ or error/ is forced to disk once Camel has made it
+            exchange.getExchangeExtension().addOnCompletion(new DurableMove(file.toAbsolutePath().getParent()));
+        }
         LOG.info("importing {} ({})", job.fileName, human(bytes));
         job.writer = new LibraryWriter(dataSource, job.fileName);
         return job;
@@ -132,15 +137,18 @@ public final class Importer {
                 job.fileName, job.read, fraction * 100, human(job.fileBytes), rate, left);
     }
 
-    /** Commits the file and records the outcome. */
+    /**
+     * Commits the file with its outcome: the run is recorded done in the file's own transaction, so that the records
+     * and the run that says they are stored land together or not at all (a crash leaves a running run and no records).
+     */
     public ImportResult finish(Exchange exchange) throws SQLException, IOException {
         ImportJob job = exchange.getProperty(JOB, ImportJob.class);
-        job.writer.commit();
+        job.seconds = (System.nanoTime() - job.startNanos) / 1e9;
+        job.writer.commit(c -> ImportRuns.finish(c, job.runId, job.seconds, "done", job.counts(), null));
+        job.outcome = ImportJob.Outcome.DONE;
+        leases.ended(job.runId);
         job.writer.close();
         job.batches.close();
-        job.seconds = (System.nanoTime() - job.startNanos) / 1e9;
-        job.outcome = ImportJob.Outcome.DONE;
-        runs.finish(job.runId, job.seconds, "done", job.counts(), null);
         exchange.setProperty(TARGET, job.target());
         LOG.info(String.format("imported %s: %,d read, %,d inserted, %,d updated, %,d unchanged, %,d rejected, %,d superseded in %.1f s (%,.0f records/s)",
                 job.fileName, job.read, job.inserted, job.updated, job.unchanged, job.rejected, job.superseded,
@@ -162,6 +170,9 @@ public final class Importer {
                 closeQuietly(job);
                 job.outcome = ImportJob.Outcome.ERROR;
                 job.error = "the database is unavailable, the file was left for a later attempt: " + problem;
+                job.seconds = (System.nanoTime() - job.startNanos) / 1e9;
+                // nothing of it was stored; its run is closed once the database is back
+                leases.closeLater(job.runId, job.seconds, job.read, "interrupted: " + job.error);
             }
             LOG.warn("cannot import {} now, the database is unavailable ({}); it stays in place and is tried again",
                     job == null ? exchange.getMessage().getHeader(Exchange.FILE_NAME) : job.fileName, problem);
@@ -185,15 +196,18 @@ public final class Importer {
         try {
             Files.createDirectories(errorDir);
             job.report = errorDir.resolve(job.fileName + ".error.txt");
-            Files.writeString(job.report, report, StandardCharsets.UTF_8);
+            // on disk before the file moves beside it
+            Durably.writeString(job.report, report);
         } catch (IOException e) {
             LOG.error("cannot write the error report for {} into {}: {}", job.fileName, errorDir, e.toString());
         }
         try {
             runs.finish(job.runId, job.seconds, "error", new ImportRuns.Counts(job.read, 0, 0, 0, 0, 0), problem);
             runs.fileFailed(job.fileName, problem, report);
+            leases.ended(job.runId);
         } catch (SQLException e) {
             LOG.error("cannot record the failed import of {}: {}", job.fileName, e.toString());
+            leases.closeLater(job.runId, job.seconds, job.read, "error: " + problem);
         }
         LOG.error("could not import {}: {} (nothing from it was stored; report: {})", job.fileName, problem, job.report);
         return job.result();

@@ -3,8 +3,8 @@ package batchimage.ingest;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import batchimage.store.Holders;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -27,15 +27,25 @@ public final class InboxLocks extends JdbcMessageIdRepository {
 
     private static final Logger LOG = LoggerFactory.getLogger(InboxLocks.class);
 
-    /** A new row, or a row whose holder stopped renewing it; nothing when the lock is live. */
+    /**
+     * A new row, or a row whose holder stopped renewing it, or one of this instance's own that it no longer holds
+     * (its release failed while the database was away); nothing when the lock is live.
+     */
     private static final String TAKE = """
             INSERT INTO inbox_lock AS l (processorName, messageId, createdAt, holder) VALUES (?, ?, now(), ?)
             ON CONFLICT (processorName, messageId) DO UPDATE SET createdAt = now(), holder = EXCLUDED.holder
-            WHERE l.createdAt < now() - make_interval(secs => ?)
+            WHERE l.createdAt < now() - make_interval(secs => ?) OR l.holder = EXCLUDED.holder
+            """;
+
+    private static final String HOLDER = "SELECT holder FROM inbox_lock WHERE processorName = ? AND messageId = ?";
+
+    /** The lock of a holder that ended, taken only if that holder still has it. */
+    private static final String TAKE_OVER = """
+            UPDATE inbox_lock SET createdAt = now(), holder = ? WHERE processorName = ? AND messageId = ? AND holder = ?
             """;
 
     private static final String LIVE = """
-            SELECT count(*) FROM inbox_lock
+            SELECT holder FROM inbox_lock
             WHERE processorName = ? AND messageId = ? AND createdAt >= now() - make_interval(secs => ?)
             """;
 
@@ -50,7 +60,7 @@ public final class InboxLocks extends JdbcMessageIdRepository {
     private final DataSource pool;
     private final int leaseSeconds;
     /** This instance, as its locks name it. */
-    private final String holder = ProcessHandle.current().pid() + "@" + hostName() + "/" + UUID.randomUUID().toString().substring(0, 8);
+    private final String holder = Holders.newHolder();
     private final Set<String> held = ConcurrentHashMap.newKeySet();
     private volatile boolean unavailable;
     private ScheduledExecutorService renewals;
@@ -65,14 +75,6 @@ public final class InboxLocks extends JdbcMessageIdRepository {
         setCreateTableIfNotExists(false);
     }
 
-    private static String hostName() {
-        try {
-            return java.net.InetAddress.getLocalHost().getHostName();
-        } catch (java.io.IOException e) {
-            return "localhost";
-        }
-    }
-
     public String holder() {
         return holder;
     }
@@ -80,8 +82,12 @@ public final class InboxLocks extends JdbcMessageIdRepository {
     /** Takes the lock on a file; false when another instance holds it, or when the database cannot be asked (the file waits). */
     @Override
     public boolean add(String key) {
+        if (held.contains(key)) {
+            // polled again while this instance imports it
+            return false;
+        }
         try {
-            boolean taken = jdbcTemplate.update(TAKE, processorName, key, holder, leaseSeconds) == 1;
+            boolean taken = jdbcTemplate.update(TAKE, processorName, key, holder, leaseSeconds) == 1 || takeOver(key);
             if (taken) {
                 held.add(key);
                 renewing();
@@ -97,6 +103,16 @@ public final class InboxLocks extends JdbcMessageIdRepository {
         }
     }
 
+    /** The lock of a process of this machine that ended (killed while it imported the file) is free at once, not after its lease. */
+    private boolean takeOver(String key) {
+        String was = jdbcTemplate.query(HOLDER, rs -> rs.next() ? rs.getString(1) : null, processorName, key);
+        if (!Holders.endedHere(was) || jdbcTemplate.update(TAKE_OVER, holder, processorName, key, was) != 1) {
+            return false;
+        }
+        LOG.info("inbox file {} was being imported by a process that ended ({}): this instance imports it now", key, was);
+        return true;
+    }
+
     private void available() {
         if (unavailable) {
             unavailable = false;
@@ -106,8 +122,8 @@ public final class InboxLocks extends JdbcMessageIdRepository {
 
     @Override
     public boolean contains(String key) {
-        Integer n = jdbcTemplate.queryForObject(LIVE, Integer.class, processorName, key, leaseSeconds);
-        return n != null && n > 0;
+        String by = jdbcTemplate.query(LIVE, rs -> rs.next() ? rs.getString(1) : null, processorName, key, leaseSeconds);
+        return by != null && !Holders.endedHere(by);
     }
 
     /** Gives the lock back; when the database cannot be told, renewing stops and the lock ends with its lease. */

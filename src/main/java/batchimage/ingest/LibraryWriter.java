@@ -200,6 +200,18 @@ public final class LibraryWriter implements AutoCloseable {
         conn.commit();
     }
 
+    /** A last statement of the transaction, on its connection. */
+    @FunctionalInterface
+    public interface LastStep {
+        void run(Connection c) throws SQLException;
+    }
+
+    /** Runs {@code last} in the transaction, then commits: what it writes lands with the records or not at all. */
+    public void commit(LastStep last) throws SQLException {
+        last.run(conn);
+        conn.commit();
+    }
+
     public void rollback() {
         try {
             conn.rollback();

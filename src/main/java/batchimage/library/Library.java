@@ -25,6 +25,7 @@ public final class Library {
     }
 
     /** Records waiting to be indexed and records that could not be. */
+    @io.swagger.v3.oas.annotations.media.Schema(name = "Indexing", requiredProperties = {"pending", "failed"})
     public record Indexing(long pending, long failed) {
     }
 

@@ -3,19 +3,22 @@ package batchimage.search;
 import batchimage.library.Library;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import io.swagger.v3.oas.annotations.media.Schema;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.List;
 
 /** The answer of {@code /api/search} (docs/API.md); {@code mode} is {@code vector}, or {@code list} for a filter without a query. */
 @JsonPropertyOrder({"query", "namespace", "top_k", "filter", "mode", "matches", "took_ms", "indexing"})
+@Schema(name = "SearchAnswer", description = "The hits, best first",
+        requiredProperties = {"query", "namespace", "top_k", "filter", "mode", "matches", "took_ms", "indexing"})
 public record SearchAnswer(
-        String query,
-        String namespace,
+        @Schema(description = "the query as searched (empty when listing)") String query,
+        @Schema(allowableValues = {"prompt", "description", "both"}) String namespace,
         @JsonProperty("top_k") int topK,
-        JsonNode filter,
-        String mode,
+        @Schema(type = "object", nullable = true, description = "the filter as given, or null", additionalProperties = Schema.AdditionalPropertiesValue.TRUE) JsonNode filter,
+        @Schema(description = "vector: by meaning; list: a filter without a query", allowableValues = {"vector", "list"}) String mode,
         List<SearchHit> matches,
-        @JsonProperty("took_ms") long tookMs,
-        Library.Indexing indexing) {
+        @Schema(description = "how long the search took") @JsonProperty("took_ms") long tookMs,
+        @Schema(description = "records still waiting to be indexed, and records that could not be") Library.Indexing indexing) {
 }

@@ -3,6 +3,7 @@ package batchimage.search;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import io.swagger.v3.oas.annotations.media.Schema;
 import java.util.List;
 import java.util.Map;
 
@@ -12,12 +13,15 @@ import java.util.Map;
  * matched; {@code scores} each namespace's cosine.
  */
 @JsonPropertyOrder({"id", "score", "namespace", "namespaces", "scores", "metadata", "image_url", "thumbnail_url"})
+@Schema(name = "SearchHit", requiredProperties = {"id", "score", "namespace", "namespaces", "scores", "image_url", "thumbnail_url"})
 public record SearchHit(
-        String id,
-        Double score,
+        @Schema(format = "uuid") String id,
+        @Schema(nullable = true, description = "cosine for one namespace, fused reciprocal-rank score for both, null when listing") Double score,
+        @Schema(nullable = true, description = "where the hit came from (prompt, description); both when both namespaces matched; null when listing")
         String namespace,
-        List<String> namespaces,
-        Map<String, Double> scores,
+        @Schema(description = "the namespaces that matched") List<String> namespaces,
+        @Schema(description = "each namespace's cosine") Map<String, Double> scores,
+        @Schema(description = "the record's metadata (name, file_path, description, theme, sub_theme, original_prompt, tags); absent with include_metadata false", additionalProperties = Schema.AdditionalPropertiesValue.TRUE)
         @JsonInclude(JsonInclude.Include.NON_NULL) Map<String, Object> metadata,
         @JsonProperty("image_url") String imageUrl,
         @JsonProperty("thumbnail_url") String thumbnailUrl) {

@@ -2,16 +2,12 @@ package batchimage.store;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
-import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.net.URI;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
+import java.time.Duration;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 import org.slf4j.Logger;
@@ -19,32 +15,47 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The PostgreSQL the library lives in: {@code DATABASE_URL} when set, otherwise an embedded PostgreSQL
- * whose data stays in {@code <data>/postgres} between runs. A second process on the same data folder
- * (the CLI beside a running service) connects to the server the first one started.
+ * whose data stays in {@code <data>/postgres} between runs ({@link EmbeddedServer}). A second process on the same
+ * data folder (the CLI beside a running service) connects to the server the first one started.
  */
 public final class Database implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Database.class);
 
     private final HikariDataSource pool;
-    private final EmbeddedPostgres embedded;
+    private final EmbeddedServer embedded;
     private final String description;
-    private final boolean shared;
 
-    private Database(HikariDataSource pool, EmbeddedPostgres embedded, String description) {
-        this(pool, embedded, description, false);
-    }
-
-    private Database(HikariDataSource pool, EmbeddedPostgres embedded, String description, boolean shared) {
+    private Database(HikariDataSource pool, EmbeddedServer embedded, String description) {
         this.pool = pool;
         this.embedded = embedded;
         this.description = description;
-        this.shared = shared;
     }
 
-    /** True when the embedded PostgreSQL of this data folder was started by another process (a running service). */
+    /** True when the embedded PostgreSQL of this data folder is another process's (a running service's), which this one joined. */
     public boolean sharedWithAnotherProcess() {
-        return shared;
+        return embedded != null && !embedded.owner();
+    }
+
+    /** Why the database does not answer now, when this process knows (its embedded PostgreSQL stopped and is being started again), or null. */
+    public String problem() {
+        return embedded == null ? null : embedded.problem();
+    }
+
+    /** The health check's probe: what answered, or why nothing does (at once when its own embedded PostgreSQL is known to be down). */
+    public String probe() {
+        String down = problem();
+        if (down != null) {
+            throw new IllegalStateException("PostgreSQL (" + description + ") cannot be reached: " + down);
+        }
+        try (var c = pool.getConnection()) {
+            if (!c.isValid(5)) {
+                throw new IllegalStateException("PostgreSQL (" + description + ") does not answer");
+            }
+            return "PostgreSQL answers: " + description;
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException("PostgreSQL (" + description + ") cannot be reached: " + e.getMessage(), e);
+        }
     }
 
     /** Opens the database the settings name, migrating its schema with Flyway. */
@@ -70,59 +81,24 @@ public final class Database implements AutoCloseable {
         return db;
     }
 
+    /**
+     * The data folder's own PostgreSQL: started here with durable settings (see {@link EmbeddedServer}), or the one a
+     * running service started, or, left running by a process that was killed, stopped and started again here.
+     */
     private static Database openEmbedded(Path pgData, int poolSize, long connectTimeoutMs) {
-        Integer running = runningPostmasterPort(pgData);
-        if (running != null) {
-            var jdbc = new JdbcUrl("jdbc:postgresql://127.0.0.1:" + running + "/postgres", "postgres", "");
-            return new Database(pool(jdbc, poolSize, connectTimeoutMs), null,
-                    "embedded PostgreSQL already running on port " + running + " (" + pgData + ")", true);
-        }
+        EmbeddedServer server;
         try {
-            Files.createDirectories(pgData);
-            var pg = EmbeddedPostgres.builder()
-                    .setDataDirectory(pgData)
-                    .setCleanDataDirectory(false)
-                    .setPGStartupWait(java.time.Duration.ofSeconds(60))
-                    .setServerConfig("max_connections", "100")
-                    .setServerConfig("fsync", "on")
-                    // bulk imports write a lot of WAL: fewer checkpoints, bigger buffers
-                    .setServerConfig("shared_buffers", "1GB")
-                    .setServerConfig("max_wal_size", "4GB")
-                    .setServerConfig("checkpoint_timeout", "15min")
-                    .setServerConfig("wal_buffers", "32MB")
-                    .setServerConfig("maintenance_work_mem", "256MB")
-                    .start();
-            var jdbc = new JdbcUrl("jdbc:postgresql://127.0.0.1:" + pg.getPort() + "/postgres", "postgres", "");
-            LOG.info("embedded PostgreSQL started on port {} with data in {}", pg.getPort(), pgData);
-            return new Database(pool(jdbc, poolSize, connectTimeoutMs), pg, "embedded PostgreSQL on port " + pg.getPort() + " (" + pgData + ")");
+            server = EmbeddedServer.open(pgData, Duration.ofMinutes(10));
         } catch (IOException e) {
             throw new IllegalStateException("cannot start embedded PostgreSQL in " + pgData + ": " + e.getMessage(), e);
         }
-    }
-
-    /** The port of a live postmaster on this data folder (postmaster.pid line 4), or null. */
-    static Integer runningPostmasterPort(Path pgData) {
-        Path pidFile = pgData.resolve("postmaster.pid");
         try {
-            if (!Files.isRegularFile(pidFile)) {
-                return null;
-            }
-            List<String> lines = Files.readAllLines(pidFile);
-            if (lines.size() < 4) {
-                return null;
-            }
-            long pid = Long.parseLong(lines.get(0).trim());
-            int port = Integer.parseInt(lines.get(3).trim());
-            if (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
-                try (var s = new Socket()) {
-                    s.connect(new InetSocketAddress("127.0.0.1", port), 1000);
-                    return port;
-                }
-            }
-        } catch (IOException | NumberFormatException e) {
-            LOG.debug("no running postmaster in {}: {}", pgData, e.toString());
+            var jdbc = new JdbcUrl("jdbc:postgresql://127.0.0.1:" + server.port() + "/postgres", "postgres", "");
+            return new Database(pool(jdbc, poolSize, connectTimeoutMs), server, server.toString());
+        } catch (RuntimeException e) {
+            server.close();
+            throw e;
         }
-        return null;
     }
 
     private static HikariDataSource pool(JdbcUrl jdbc, int poolSize, long connectTimeoutMs) {
@@ -171,12 +147,7 @@ public final class Database implements AutoCloseable {
         closed = true;
         pool.close();
         if (embedded != null) {
-            try {
-                embedded.close();
-                LOG.info("embedded PostgreSQL stopped");
-            } catch (IOException e) {
-                LOG.warn("embedded PostgreSQL did not stop cleanly: {}", e.getMessage());
-            }
+            embedded.close();
         }
     }
 

@@ -424,7 +424,9 @@ public final class Synchronizer {
     public Run requeueMissing(Run run, String ns) throws SQLException {
         try (PreparedStatement ps = run.lock.prepareStatement("""
                 UPDATE image_library t SET %s_fp = NULL, index_state = 'pending', index_attempts = 0, next_attempt_at = NULL
-                WHERE status = 'active' AND %1$s_fp IS NOT NULL AND index_state = 'indexed'
+                WHERE status = 'active' AND %1$s_fp IS NOT NULL
+                  -- pending too: the other namespace's pass of this run may have re-queued the record already
+                  AND index_state IN ('indexed', 'pending')
                   AND (indexed_at IS NULL OR indexed_at < ?)
                   AND NOT EXISTS (SELECT 1 FROM sync_seen s WHERE s.id = t.id::text)""".formatted(ns))) {
             ps.setObject(1, run.listedFrom);

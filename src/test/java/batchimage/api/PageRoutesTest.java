@@ -43,6 +43,8 @@ class PageRoutesTest {
         props.setProperty("camel.server.host", "127.0.0.1");
         props.setProperty("camel.server.port", String.valueOf(port));
         main.setOverrideProperties(props);
+        // the page alone: not the service's settings (application.properties on the classpath: its REST API, /api-doc)
+        main.setDefaultPropertyPlaceholderLocation("false");
         main.configure().addRoutesBuilder(new PageRoutes());
         main.start();
     }

@@ -25,7 +25,7 @@ class RoutesFilesTest {
     }
 
     @Test
-    void everyRoutesFileParsesAndNamesItsRoutes() throws Exception {
+    void everyRoutesFileParsesAndNamesItsRoutesAndConfigurations() throws Exception {
         List<Path> files = RoutesSchema.routesFiles(ROUTES);
         assertThat(files).isNotEmpty();
         for (Path f : files) {
@@ -33,7 +33,10 @@ class RoutesFilesTest {
                 ctx.build();
                 PluginHelper.getRoutesLoader(ctx).loadRoutes(ResourceHelper.fromString("file:" + f, Files.readString(f)));
                 List<RouteDefinition> routes = ((ModelCamelContext) ctx).getRouteDefinitions();
-                assertThat(routes).as(f.getFileName().toString()).isNotEmpty();
+                var configurations = ((ModelCamelContext) ctx).getRouteConfigurationDefinitions();
+                // a file holds routes, or (errors.camel.yaml) the route configurations the others opt into
+                assertThat(routes.size() + configurations.size()).as(f.getFileName().toString()).isPositive();
+                assertThat(configurations).allSatisfy(c -> assertThat(c.getId()).as("a route configuration in " + f.getFileName()).isNotBlank());
                 assertThat(routes).allSatisfy(r -> assertThat(r.hasCustomIdAssigned()).as("route from " + r.getInput().getEndpointUri() + " in " + f.getFileName()).isTrue());
             }
         }

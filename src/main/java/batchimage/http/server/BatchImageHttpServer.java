@@ -3,6 +3,9 @@ package batchimage.http.server;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -13,6 +16,7 @@ import org.apache.camel.component.platform.http.PlatformHttpComponent;
 import org.apache.camel.component.platform.http.main.MainHttpServer;
 import org.apache.camel.StartupListener;
 import org.apache.camel.spi.CamelEvent;
+import org.apache.camel.support.PluginHelper;
 import org.apache.camel.support.SimpleEventNotifierSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -99,8 +103,11 @@ final class BatchImageHttpServer extends MainHttpServer {
 
         synchronized void log() {
             var endpoints = new TreeSet<String>();
+            // the component keeps one endpoint a path: the REST API's verbs of one path are gathered from the REST registry
+            var restVerbs = restVerbs();
             for (HttpEndpointModel e : http.getHttpEndpoints()) {
-                endpoints.add(line(e));
+                var verbs = restVerbs.get(e.getUri());
+                endpoints.add(verbs == null ? line(e) : e.getUri() + " (" + String.join(",", verbs) + ")");
             }
             for (HttpEndpointModel e : http.getHttpManagementEndpoints()) {
                 endpoints.add(line(e));
@@ -116,6 +123,22 @@ final class BatchImageHttpServer extends MainHttpServer {
             }
             warnIfOpen(endpoints);
         }
+    }
+
+    /** The methods of each path of the REST API (routes/api.camel.yaml), in the order GET, HEAD, POST, PUT, PATCH, DELETE. */
+    private Map<String, Set<String>> restVerbs() {
+        var out = new LinkedHashMap<String, Set<String>>();
+        for (var service : PluginHelper.getRestRegistry(getCamelContext()).listAllRestServices()) {
+            String path = service.getBasePath() + (service.getUriTemplate() == null ? "" : service.getUriTemplate());
+            out.computeIfAbsent(path, p -> new TreeSet<>(Comparator.comparingInt(BatchImageHttpServer::methodOrder)))
+                    .add(service.getMethod().toUpperCase(Locale.ROOT));
+        }
+        return out;
+    }
+
+    private static int methodOrder(String method) {
+        int i = List.of("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE").indexOf(method);
+        return i < 0 ? Integer.MAX_VALUE : i;
     }
 
     private static String line(HttpEndpointModel e) {
@@ -134,7 +157,7 @@ final class BatchImageHttpServer extends MainHttpServer {
             }
         });
         LOG.warn("BATCH_IMAGE_API_KEY is not set and the service listens on {}, which other machines reach: anyone there may use {}."
-                + " Set BATCH_IMAGE_API_KEY (docs/SECURITY.md), or BATCH_IMAGE_HOST=127.0.0.1", address(), String.join(", ", what));
+                + " Set BATCH_IMAGE_API_KEY (docs/OPERATIONS.md, Security), or BATCH_IMAGE_HOST=127.0.0.1", address(), String.join(", ", what));
     }
 
     /** Whether a bind address is reachable from other machines: a wildcard or any address that is not loopback. */

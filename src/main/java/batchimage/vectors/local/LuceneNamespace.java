@@ -132,20 +132,24 @@ public final class LuceneNamespace implements AutoCloseable {
     private final FSDirectory readDirectory;
     /** Held by every write, and by a commit while it switches the log's generation. */
     private final ReentrantLock writeLock = new ReentrantLock();
+    /** Held by a commit: one at a time, since each names the log generations it holds. */
+    private final Object commitLock = new Object();
     /** Writes applied since the last commit began. */
     private volatile boolean uncommitted;
-    /** Writes applied since the searcher was last refreshed. */
-    private volatile boolean unseen;
+    /** Writes applied so far: a read that finds the searcher behind them refreshes it first. */
+    private final java.util.concurrent.atomic.AtomicLong applied = new java.util.concurrent.atomic.AtomicLong();
+    /** The count of applied writes the searcher was last refreshed after (a refresh that began once they were applied). */
+    private volatile long refreshedAfter;
     private volatile long lastWriteNanos = System.nanoTime();
 
     public LuceneNamespace(String name, Path dir) {
         this.name = name;
         try {
             this.writer = new IndexWriter(FSDirectory.open(dir), writerConfig());
-            this.log = new WriteAheadLog(dir);
+            this.log = new WriteAheadLog(dir, covered(writer));
             int replayed = log.replayLeftOver(this::apply);
             if (replayed > 0) {
-                writer.commit();
+                commit(log.generation() - 1);
                 LOG.info("namespace '{}': {} acknowledged writes recovered from the write-ahead log", name, replayed);
             }
             log.dropLeftOver();
@@ -276,7 +280,7 @@ public final class LuceneNamespace implements AutoCloseable {
         try {
             w.run();
             uncommitted = true;
-            unseen = true;
+            applied.incrementAndGet();
             lastWriteNanos = System.nanoTime();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -335,20 +339,42 @@ public final class LuceneNamespace implements AutoCloseable {
             return;
         }
         long covered;
-        writeLock.lock();
-        try {
-            covered = log.rotate();
-            uncommitted = false;
-        } finally {
-            writeLock.unlock();
-        }
-        try {
-            // writes may go on meanwhile: they are in the new generation, and replaying them is harmless
-            writer.commit();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        // one commit at a time: each names the generations it holds
+        synchronized (commitLock) {
+            writeLock.lock();
+            try {
+                covered = log.rotate();
+                uncommitted = false;
+            } finally {
+                writeLock.unlock();
+            }
+            try {
+                // writes may go on meanwhile: they are in the new generation, and replaying them is harmless
+                commit(covered);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
         }
         log.deleteUpTo(covered);
+    }
+
+    /** A Lucene commit that holds the log's generations up to {@code covered}, and says so. */
+    private void commit(long covered) throws IOException {
+        writer.setLiveCommitData(Map.of(WriteAheadLog.COVERED, String.valueOf(covered)).entrySet());
+        writer.commit();
+    }
+
+    /** The last log generation the index's last commit holds (0: none, or a commit from before they were named). */
+    private static long covered(IndexWriter writer) {
+        var data = writer.getLiveCommitData();
+        if (data != null) {
+            for (var e : data) {
+                if (e.getKey().equals(WriteAheadLog.COVERED)) {
+                    return Long.parseLong(e.getValue());
+                }
+            }
+        }
+        return 0;
     }
 
     static Document document(VectorRecord r) {
@@ -392,9 +418,15 @@ public final class LuceneNamespace implements AutoCloseable {
             if (writer == null) {
                 // read-side: what the writing process committed or logged since the last read
                 searchers.maybeRefresh();
-            } else if (unseen) {
-                unseen = false;
-                searchers.maybeRefreshBlocking();
+            } else {
+                // not a flag that the first reader clears: a second reader would take the old searcher while the first refreshes
+                long writes = applied.get();
+                if (refreshedAfter < writes) {
+                    searchers.maybeRefreshBlocking();
+                    synchronized (applied) {
+                        refreshedAfter = Math.max(refreshedAfter, writes);
+                    }
+                }
             }
             IndexSearcher s = searchers.acquire();
             try {

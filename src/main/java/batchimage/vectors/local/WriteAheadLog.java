@@ -35,7 +35,10 @@ import java.util.zip.CRC32;
  * alone). Each entry is framed by its length and a CRC-32 and written after the last whole one; a torn
  * tail, a write the crash interrupted and so never acknowledged, ends the replay. Before a commit the log switches to a new generation;
  * the older ones are deleted once the commit is durable. Replaying an entry twice is harmless: upserts
- * and deletes by id set a record's final state.
+ * and deletes by id set a record's final state. The commit names the last generation it holds ({@link #COVERED}
+ * in Lucene's commit data), and a generation it holds is never replayed: a crash between the commit and the
+ * deletion would otherwise apply old writes over a later delete the log does not hold (a delete by filter).
+ * A new generation's file is forced into its folder before anything written to it is acknowledged.
  */
 final class WriteAheadLog implements AutoCloseable {
 
@@ -44,6 +47,8 @@ final class WriteAheadLog implements AutoCloseable {
     private static final byte UPSERT = 'U';
     private static final byte DELETE = 'D';
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** The key of Lucene's commit data that names the last generation a commit holds. */
+    static final String COVERED = "batch-image.wal-covered";
 
     /** A logged write. */
     sealed interface Entry permits Upsert, Delete {
@@ -57,25 +62,48 @@ final class WriteAheadLog implements AutoCloseable {
 
     private final Path dir;
     private final List<Path> left;
+    private final long covered;
     private long generation;
     private FileChannel channel;
     private long bytes;
 
-    /** Opens the log in {@code dir}: earlier generations are kept for {@link #replayLeftOver}; writes go to a new one. */
+    /** Opens the log of a folder no commit names a generation of. */
     WriteAheadLog(Path dir) {
+        this(dir, 0);
+    }
+
+    /**
+     * Opens the log in {@code dir}, whose last commit holds the generations up to {@code covered}: later ones are kept
+     * for {@link #replayLeftOver}; writes go to a new one, numbered past both.
+     */
+    WriteAheadLog(Path dir, long covered) {
         this.dir = dir;
         this.left = generations(dir);
-        this.generation = left.isEmpty() ? 1 : generationOf(left.get(left.size() - 1)) + 1;
+        this.covered = covered;
+        this.generation = Math.max(covered, left.isEmpty() ? 0 : generationOf(left.get(left.size() - 1))) + 1;
+        try {
+            // the namespace's folder itself, new with its first write, is an entry of the index's folder
+            org.apache.lucene.util.IOUtils.fsync(dir.toAbsolutePath().getParent(), true);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot force the folder of " + dir + " to disk", e);
+        }
         this.channel = open(generation);
     }
 
-    /** Applies what the logs left by the last process hold, oldest first; returns the entries applied. */
+    /** Applies what the logs left by the last process hold and its last commit does not, oldest first; returns the entries applied. */
     int replayLeftOver(Consumer<Entry> apply) {
         int n = 0;
         for (Path p : left) {
-            n += replay(p, apply);
+            if (generationOf(p) > covered) {
+                n += replay(p, apply);
+            }
         }
         return n;
+    }
+
+    /** The generation writes go to now. */
+    synchronized long generation() {
+        return generation;
     }
 
     /** Deletes the logs left by the last process (call once what they held is committed). */
@@ -139,8 +167,15 @@ final class WriteAheadLog implements AutoCloseable {
     }
 
     private FileChannel open(long gen) {
+        Path file = dir.resolve(PREFIX + gen + SUFFIX);
         try {
-            return FileChannel.open(dir.resolve(PREFIX + gen + SUFFIX), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            boolean created = !Files.exists(file);
+            FileChannel c = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            if (created) {
+                // forcing an entry's bytes does not force the file's name into its folder
+                org.apache.lucene.util.IOUtils.fsync(dir, true);
+            }
+            return c;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open the write-ahead log in " + dir, e);
         }

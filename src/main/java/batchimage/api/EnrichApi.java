@@ -1,54 +1,60 @@
 package batchimage.api;
 
 import batchimage.enrich.Enricher;
-
 import batchimage.http.HttpRequests;
 import batchimage.http.JsonAnswer;
+import batchimage.http.RequestJson;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
 import org.apache.camel.ProducerTemplate;
-import org.apache.camel.builder.RouteBuilder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code GET /api/enrich}: where the library stands (records missing tags or paths, enriched, given up);
- * {@code POST /api/enrich} {@code {"retry": bool}}: runs a pass of the enrich route now (after giving the
- * records given up another chance when {@code retry}) and answers its counts and the library's.
+ * Enrichment over HTTP (docs/API.md "Enrichment"): {@code GET /api/enrich}, where the library stands (records missing
+ * tags or paths, enriched, given up); {@code POST /api/enrich} {@code {"retry": bool}}, a pass of the enrich route now
+ * (after giving the records given up another chance when {@code retry}), answering its counts and the library's.
  */
-public final class EnrichRoutes extends RouteBuilder {
+public final class EnrichApi {
 
-    private static final Logger LOG = LoggerFactory.getLogger(EnrichRoutes.class);
-    private static final ObjectMapper JSON = batchimage.http.RequestJson.mapper();
+    private static final Logger LOG = LoggerFactory.getLogger(EnrichApi.class);
+    private static final ObjectMapper JSON = RequestJson.mapper();
 
-    private Enricher enricher() {
-        Enricher e = getContext().getRegistry().lookupByNameAndType("enricher", Enricher.class);
-        if (e == null) {
-            throw new IllegalStateException("no enricher bean in the registry");
-        }
-        return e;
+    private final Enricher enricher;
+    private final CamelContext camel;
+
+    public EnrichApi(Enricher enricher, CamelContext camel) {
+        this.enricher = enricher;
+        this.camel = camel;
     }
 
-    @Override
-    public void configure() {
-        from("platform-http:/api/enrich?httpMethodRestrict=GET,POST&populateBodyWithForm=false").routeId("api-enrich")
-                .process(ex -> {
-                    JsonAnswer a;
-                    try {
-                        boolean post = "POST".equals(ex.getMessage().getHeader(Exchange.HTTP_METHOD, String.class));
-                        a = post ? run(retryWanted(HttpRequests.jsonBody(ex))) : JsonAnswer.of(200, Map.of("library", enricher().stats()));
-                    } catch (IllegalArgumentException e) {
-                        a = JsonAnswer.error(400, e.getMessage(), "retry");
-                    } catch (Exception e) {
-                        LOG.error("{} /api/enrich failed", ex.getMessage().getHeader(Exchange.HTTP_METHOD), e);
-                        a = JsonAnswer.error(500, e.getMessage());
-                    }
-                    a.send(ex);
-                });
+    /** {@code GET /api/enrich}. */
+    public void status(Exchange ex) {
+        answer(ex, () -> JsonAnswer.of(200, Map.of("library", enricher.stats())));
+    }
+
+    /** {@code POST /api/enrich}. */
+    public void run(Exchange ex) {
+        answer(ex, () -> run(retryWanted(HttpRequests.jsonBody(ex))));
+    }
+
+    /** As {@link Answers#send}, but a request it cannot read is about {@code retry}, its one key. */
+    private static void answer(Exchange ex, Answers.Handler h) {
+        JsonAnswer a;
+        try {
+            a = h.handle();
+        } catch (IllegalArgumentException e) {
+            a = JsonAnswer.error(400, e.getMessage(), "retry");
+        } catch (Exception e) {
+            LOG.error("{} /api/enrich failed", ex.getMessage().getHeader(Exchange.HTTP_METHOD), e);
+            a = JsonAnswer.error(500, e.getMessage());
+        }
+        a.send(ex);
     }
 
     private static boolean retryWanted(byte[] body) {
@@ -75,8 +81,8 @@ public final class EnrichRoutes extends RouteBuilder {
     }
 
     private JsonAnswer run(boolean retry) throws Exception {
-        int reopened = retry ? enricher().retryGivenUp() : 0;
-        ProducerTemplate producer = getContext().createProducerTemplate();
+        int reopened = retry ? enricher.retryGivenUp() : 0;
+        ProducerTemplate producer = camel.createProducerTemplate();
         try {
             Exchange done = producer.send("direct:enrich", e -> { });
             Throwable failure = done.getException() != null ? done.getException() : done.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
