@@ -18,7 +18,6 @@ import batchimage.store.Database;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Properties;
 import org.apache.camel.CamelContext;
 import org.apache.camel.main.Main;
 import org.slf4j.Logger;
@@ -111,76 +110,19 @@ public final class BatchImage implements AutoCloseable {
         }
         // no main class: Camel would scan its package for RouteBuilders and build them without their arguments
         var main = new Main();
-        Properties props = settings.asProperties();
-        props.setProperty("camel.main.name", "batch-image");
-        props.setProperty("camel.main.routes-include-pattern", "file:" + settings.routesDir() + "/*.camel.yaml");
-        if (mode != Mode.SERVICE) {
-            // the service alone serves the REST API (/api/*) and its document (/api-doc)
-            props.setProperty("camel.main.routes-exclude-pattern", "file:" + settings.routesDir() + "/" + API_ROUTES);
-            props.setProperty("camel.main.route-filter-exclude-pattern", settings.get("camel.rest.api-context-route-id"));
-        }
-        props.setProperty("camel.main.routes-reload-enabled", "false");
-        props.setProperty("camel.main.shutdown-timeout", "15");
-        props.setProperty("camel.main.jmx-enabled", "false");
-        if (serveLocal) {
-            props.setProperty("camel.server.enabled", "true");
-            props.setProperty("camel.server.host", settings.get("batch-image.host"));
-            props.setProperty("camel.server.port", settings.get("batch-image.port"));
-            if (mode == Mode.SERVICE) {
-                // /observe/health and /observe/metrics on the same server (same port: Camel shares it)
-                props.setProperty("camel.management.enabled", "true");
-                props.setProperty("camel.management.host", settings.get("batch-image.host"));
-                props.setProperty("camel.management.port", settings.get("batch-image.port"));
-                props.setProperty("camel.management.health-check-enabled", "true");
-                // every check with its message, UP ones included: a user sees what each dependency answered
-                props.setProperty("camel.health.exposure-level", "full");
-                props.setProperty("camel.management.metrics-enabled", "true");
-                props.setProperty("camel.metrics.enabled", "true");
-                // route timings are enough: the exchange notifier would also time every HTTP call the clients
-                // make outside routes, under a tag set Prometheus refuses to mix with the routes'
-                props.setProperty("camel.metrics.enable-exchange-event-notifier", "false");
-            }
-        } else {
-            props.setProperty("camel.server.enabled", "false");
-        }
-        if (!indexHere) {
-            props.setProperty("index.enabled", "false");
-        }
-        if (mode != Mode.SERVICE) {
-            props.setProperty("ingest.poll-inbox", "false");
-            // only the service enriches and syncs on a schedule; `enrich` and `reindex` run them on demand
-            props.setProperty("enrich.enabled", "false");
-            props.setProperty("sync.enabled", "false");
-        }
-        if (mode == Mode.IMPORT && indexHere) {
-            // the import waits for its records to be indexed: its index route must run
-            props.setProperty("index.enabled", "true");
-        }
-        main.setOverrideProperties(props);
+        main.setOverrideProperties(CamelProperties.of(settings, mode, serveLocal, indexHere));
         var app = new BatchImage(settings, db, main);
-        main.bind("dataSource", db.dataSource());
-        main.bind("settings", settings);
-        main.bind("httpServerFactory", batchimage.http.server.HttpServerFactory.from(settings));
-        main.bind("quartz", quartz());
-        // the clients report their requests here; only the service has a metrics registry to bind it to
-        main.bind("requestMetrics", app.requestMetrics);
+        io.micrometer.prometheusmetrics.PrometheusMeterRegistry meters = null;
         if (mode == Mode.SERVICE) {
             // the registry camel-micrometer-prometheus serves at /observe/metrics, made here so that it counts from the first request
-            var meters = new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT);
-            main.bind("metricsRegistry", meters);
+            meters = new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT);
             app.requestMetrics.bindTo(meters);
-            main.bind("apiRequestTimings", new batchimage.observe.ApiRequestTimings(app.requestMetrics));
         }
-        // one index of the media folders, shared by the images API and the enrich route
-        var media = batchimage.images.MediaFolders.from(settings);
-        main.bind("mediaFolders", media);
         app.indexing = indexHere;
         app.mode = mode;
         if (serveLocal && localModel) {
-            var models = new LocalModels();
-            main.bind("localModels", models);
-            app.localModels = models;
-            main.configure().addRoutesBuilder(new LocalEmbeddingsRoutes(new EmbeddingsApi(models)));
+            app.localModels = new LocalModels();
+            main.configure().addRoutesBuilder(new LocalEmbeddingsRoutes(new EmbeddingsApi(app.localModels)));
         }
         if (serveLocal && localIndex) {
             // the local Pinecone keeps vectors of the embeddings' dimension (0: the first upsert's), one Lucene index per namespace
@@ -204,7 +146,7 @@ public final class BatchImage implements AutoCloseable {
             // the REST API is routes/api.camel.yaml; the page is not API
             main.configure().addRoutesBuilder(new batchimage.api.PageRoutes());
         }
-        main.configure().addConfiguration(Beans.class);
+        Beans.bind(main, settings, db.dataSource(), app.requestMetrics, meters, app.localModels);
         return app;
     }
 
@@ -218,25 +160,6 @@ public final class BatchImage implements AutoCloseable {
         } catch (IOException e) {
             throw new IllegalStateException("cannot read the routes in " + routes + ": " + e.getMessage(), e);
         }
-    }
-
-    /**
-     * The Quartz component of the sync route's schedule, with a scheduler of this process's own: Quartz keeps its
-     * schedulers by name in the JVM, and two contexts of one name (several instances in one JVM, as in the tests)
-     * would otherwise share one scheduler and one job, and only one of them would fire.
-     */
-    private static org.apache.camel.component.quartz.QuartzComponent quartz() {
-        var quartz = new org.apache.camel.component.quartz.QuartzComponent();
-        var props = new Properties();
-        props.setProperty("org.quartz.scheduler.instanceName", "batch-image-" + java.util.UUID.randomUUID().toString().substring(0, 8));
-        props.setProperty("org.quartz.scheduler.skipUpdateCheck", "true");
-        props.setProperty("org.quartz.threadPool.class", "org.quartz.simpl.SimpleThreadPool");
-        props.setProperty("org.quartz.threadPool.threadCount", "2");
-        props.setProperty("org.quartz.jobStore.class", "org.quartz.simpl.RAMJobStore");
-        props.setProperty("org.quartz.jobStore.misfireThreshold", "60000");
-        quartz.setProperties(props);
-        quartz.setPrefixInstanceName(false);
-        return quartz;
     }
 
     /** Starts the routes without blocking. */
@@ -254,44 +177,11 @@ public final class BatchImage implements AutoCloseable {
         return this;
     }
 
-    /**
-     * /observe/health: the database, the embeddings endpoint and the vector index, besides Camel's own
-     * checks; and the library's metrics at /observe/metrics.
-     */
+    /** /observe/health and the library's metrics at /observe/metrics (see {@link ServiceChecks}). */
     private void registerHealthChecks() {
-        var registry = org.apache.camel.health.HealthCheckRegistry.get(context());
-        if (registry == null) {
-            return;
-        }
-        var embeddings = context().getRegistry().lookupByNameAndType("embeddingsClient", batchimage.embed.EmbeddingsClient.class);
-        var index = context().getRegistry().lookupByNameAndType("pineconeClient", batchimage.vectors.PineconeClient.class);
-        // probes and metrics run here, never on the HTTP server's threads; one slow probe does not hold back the others
-        healthProbes = java.util.concurrent.Executors.newScheduledThreadPool(4, r -> {
-            Thread t = new Thread(r, "health-probes");
-            t.setDaemon(true);
-            return t;
-        });
-        var checks = java.util.List.of(
-                new batchimage.observe.DependencyCheck("database", database::probe, healthProbes),
-                new batchimage.observe.DependencyCheck("embeddings", () -> {
-                    int dims = embeddings.embed(java.util.List.of("health check")).get(0).length;
-                    return "the embeddings endpoint answers (" + dims + " dimensions)";
-                }, healthProbes),
-                new batchimage.observe.DependencyCheck("vector-index", () -> {
-                    var stats = index.stats();
-                    return "the vector index at " + index.base() + " answers: " + stats.namespaces();
-                }, healthProbes));
-        checks.forEach(registry::register);
-        // /observe/metrics: the library's figures beside Camel's own, read from PostgreSQL every 10 s
-        var meters = context().getRegistry().lookupByNameAndType("metricsRegistry", io.micrometer.core.instrument.MeterRegistry.class);
-        if (meters != null) {
-            var metrics = new batchimage.observe.LibraryMetrics(database.dataSource(),
-                    context().getRegistry().lookupByNameAndType("indexer", Indexer.class),
-                    context().getRegistry().lookupByNameAndType("deadLetterHealing", batchimage.deadletter.DeadLetterHealing.class), meters);
-            metrics.refreshOn(healthProbes);
-            new batchimage.observe.SyncMetrics(database.dataSource(), meters).refreshOn(healthProbes);
-        } else {
-            LOG.warn("no metrics registry: /observe/metrics shows Camel's metrics only, not the library's");
+        var probes = ServiceChecks.register(context(), database);
+        if (probes != null) {
+            healthProbes = probes;
         }
     }
 

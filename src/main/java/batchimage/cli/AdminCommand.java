@@ -8,7 +8,6 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.ConnectException;
-import java.net.http.HttpConnectTimeoutException;
 import java.nio.file.Files;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -74,12 +73,14 @@ abstract class AdminCommand implements Callable<Integer> {
             JsonNode answer;
             try {
                 answer = remote(service);
-            } catch (ConnectException | HttpConnectTimeoutException e) {
+            } catch (ConnectException e) {
                 answer = null;
             } catch (ApiError e) {
                 err.println("batch-image " + name() + ": the service at " + service.base() + " answered " + e.status() + ": " + e.getMessage());
                 err.flush();
                 return e.status() == 400 ? USAGE : FAILED;
+            } finally {
+                service.close();
             }
             if (answer == null) {
                 err.println("batch-image " + name() + ": no service answers at " + service.base() + "; working on " + settings.dataDir() + " in this process");

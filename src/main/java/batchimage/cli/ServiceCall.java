@@ -2,25 +2,31 @@ package batchimage.cli;
 
 import batchimage.config.Settings;
 import batchimage.http.ApiError;
+import batchimage.http.RetryingHttp;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
+import java.net.ConnectException;
 import java.time.Duration;
 
 /**
  * A command's request to the running service's API ({@code --url}, else BATCH_IMAGE_HOST/PORT), with the
- * key of BATCH_IMAGE_API_KEY. {@link java.net.ConnectException} (or a connect timeout) when none answers
- * there; {@link ApiError} with the service's status, message and field when it refuses.
+ * key of BATCH_IMAGE_API_KEY, through {@link RetryingHttp} (no Camel context; no retries). {@link ConnectException}
+ * when none answers there (refused, or no connection within 2 s); {@link ApiError} with the service's status,
+ * message and field when it refuses.
  */
-final class ServiceCall {
+final class ServiceCall implements AutoCloseable {
+
+    /** How long a connection may take to open before the service counts as not there. */
+    static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(2);
+    /** How long an answer may take unless the command says otherwise. */
+    static final Duration ANSWER_TIMEOUT = Duration.ofMinutes(10);
 
     private final ObjectMapper json = new ObjectMapper();
     private final String base;
     private final String apiKey;
+    private final RetryingHttp http = new RetryingHttp("service", "service-call",
+            new RetryingHttp.Policy(1, 0, ANSWER_TIMEOUT, RetryingHttp.Backoff.NONE, false, CONNECT_TIMEOUT), RetryingHttp.Listener.NONE);
 
     ServiceCall(String url, Settings settings) {
         this.base = (url == null || url.isBlank() ? defaultUrl(settings) : url.strip()).replaceAll("/+$", "");
@@ -42,36 +48,52 @@ final class ServiceCall {
 
     /** GET path, or POST path with the body when it is not null; the answer's JSON. */
     JsonNode send(String path, JsonNode body) throws IOException, InterruptedException {
-        return send(path, body, Duration.ofMinutes(10));
+        return send(path, body, ANSWER_TIMEOUT);
     }
 
     /** As {@link #send(String, JsonNode)}, waiting at most {@code timeout} for the answer. */
     JsonNode send(String path, JsonNode body, Duration timeout) throws IOException, InterruptedException {
-        var http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-        var req = HttpRequest.newBuilder(URI.create(base + path)).timeout(timeout);
-        if (body == null) {
-            req.GET();
-        } else {
-            req.header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofByteArray(json.writeValueAsBytes(body)));
-        }
+        var req = RetryingHttp.Request.json(body == null ? "GET" : "POST", base + path, body == null ? null : json.writeValueAsBytes(body))
+                .timeout(timeout);
         if (apiKey != null && !apiKey.isBlank()) {
-            req.header("Authorization", "Bearer " + apiKey.strip());
+            req = req.header("Authorization", "Bearer " + apiKey.strip());
         }
-        HttpResponse<String> res = http.send(req.build(), HttpResponse.BodyHandlers.ofString());
+        RetryingHttp.Answer res = http.send("batch-image " + path, "call", req, a -> a);
+        if (res.failure() != null) {
+            if (Thread.interrupted()) {
+                throw new InterruptedException("interrupted while asking the service at " + base);
+            }
+            throw failure(res.failure());
+        }
         JsonNode answer;
         try {
-            answer = json.readTree(res.body());
+            answer = json.readTree(res.text());
         } catch (IOException e) {
-            throw new ApiError(res.statusCode(), "not batch-image's JSON: " + abbreviate(res.body()), null);
+            throw new ApiError(res.status(), "not batch-image's JSON: " + abbreviate(res.text()), null);
         }
-        if (res.statusCode() != 200) {
-            String message = answer.path("error").asText(abbreviate(res.body()));
-            if (res.statusCode() == 401) {
+        if (res.status() != 200) {
+            String message = answer.path("error").asText(abbreviate(res.text()));
+            if (res.status() == 401) {
                 message += " (set BATCH_IMAGE_API_KEY to the service's key)";
             }
-            throw new ApiError(res.statusCode(), message, answer.path("field").asText(null));
+            throw new ApiError(res.status(), message, answer.path("field").asText(null));
         }
         return answer;
+    }
+
+    /** What kept an answer from coming, as the commands tell it: ConnectException when no connection opened. */
+    private static IOException failure(Exception e) {
+        if (e instanceof org.apache.hc.client5.http.ConnectTimeoutException) {
+            var c = new ConnectException("no connection within " + CONNECT_TIMEOUT.toSeconds() + " s: " + e.getMessage());
+            c.initCause(e);
+            return c;
+        }
+        return e instanceof IOException io ? io : new IOException(e.getMessage(), e);
+    }
+
+    @Override
+    public void close() {
+        http.close();
     }
 
     private static String abbreviate(String s) {

@@ -1,30 +1,19 @@
 package batchimage.deadletter;
 
-import batchimage.ingest.ImageRecord;
 import batchimage.ingest.ImportResult;
 import batchimage.ingest.RecordMapper;
 import batchimage.http.ApiError;
-import batchimage.ingest.LibraryWriter;
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
-import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
-import java.util.regex.Pattern;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,62 +30,11 @@ import org.slf4j.LoggerFactory;
 public final class DeadLetterReplay {
 
     private static final Logger LOG = LoggerFactory.getLogger(DeadLetterReplay.class);
-    private static final Pattern UUID_TEXT = Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
     /** How many of the letters left open replay-all lists with their reasons. */
     static final int LISTED = 20;
-
-    private static final String LOCK = """
-            SELECT id, created_at, stage, state, source_file, sub_theme, position, record_id, field, reason, raw, resolved_at::text AS resolved_at
-            FROM dead_letter WHERE id = ? FOR UPDATE
-            """;
-
-    private static final String REPLAYED = """
-            UPDATE dead_letter SET state = 'replayed', resolved_at = now(), resolution = ?, corrected_raw = coalesce(?, corrected_raw),
-                   record_id = coalesce(?, record_id), replay_count = replay_count + 1, last_replayed_at = now()
-            WHERE id = ?
-            """;
-
-    /** A replay that failed: the letter stays open with the new reason (and field), the corrected record kept. */
-    private static final String STILL_OPEN = """
-            UPDATE dead_letter SET reason = ?, field = ?, corrected_raw = coalesce(?, corrected_raw), raw = coalesce(?, raw),
-                   record_id = coalesce(?, record_id), replay_count = replay_count + 1, last_replayed_at = now()
-            WHERE id = ?
-            """;
-
     private static final String DISMISS = """
             UPDATE dead_letter SET state = 'dismissed', resolved_at = now(), resolution = ? WHERE id = ? AND state = 'open'
             """;
-
-    /** Back to the index route at once: only records still active and not indexed (nor being indexed right now). */
-    private static final String REQUEUE_INDEX = """
-            UPDATE image_library SET index_state = 'pending', index_attempts = 0, next_attempt_at = NULL, index_error = NULL
-            WHERE id = ANY (?::uuid[]) AND status = 'active' AND index_state IN ('pending', 'failed')
-            """;
-
-    private static final String REQUEUE_ENRICH = """
-            UPDATE image_library SET enrich_state = NULL, enrich_attempts = 0, enrich_next_at = NULL, enrich_error = NULL
-            WHERE id = ANY (?::uuid[]) AND status = 'active'
-            """;
-
-    /** Where the named records stand, for the answer: indexed, being indexed, not in the library (or deleted). */
-    private static final String STANDING = """
-            SELECT count(*) FILTER (WHERE status = 'active' AND index_state = 'indexed'),
-                   count(*) FILTER (WHERE status = 'active' AND index_state = 'indexing'),
-                   count(*) FILTER (WHERE status = 'active')
-            FROM image_library WHERE id = ANY (?::uuid[])
-            """;
-
-    /** The import route writes a dead letter for a file it cannot read: a failed replay keeps the replayed one instead. */
-    private static final String TAKE_NEW_FILE_LETTER = """
-            DELETE FROM dead_letter WHERE stage = 'ingest-file' AND source_file = ? AND id > ? AND state = 'open'
-            RETURNING id, reason, raw
-            """;
-
-    private static final String IMPORTED_SINCE = """
-            SELECT id, started_at::text FROM import_run
-            WHERE file_name = ? AND outcome = 'done' AND started_at > ? ORDER BY id DESC LIMIT 1
-            """;
-
     private static final String OPEN_IDS = """
             SELECT id FROM dead_letter
             WHERE state = 'open' AND (CAST(? AS text) IS NULL OR stage = ?) AND (CAST(? AS text) IS NULL OR source_file = ?)
@@ -104,11 +42,10 @@ public final class DeadLetterReplay {
             """;
 
     private final DataSource dataSource;
-    private final Path dataDir;
-    private final String defaultTheme;
-    private final Function<Path, ImportResult> importFile;
-    private final java.util.function.Supplier<Map<String, Object>> sync;
-    private final ObjectMapper json = new ObjectMapper();
+    private final RecordReplay records;
+    private final FileReplay files;
+    private final SyncReplay syncs;
+    private final RequeueReplay requeues;
 
     /**
      * @param dataDir      the data folder: a failed file waits in its error/, a file imported again goes to its done/
@@ -118,16 +55,12 @@ public final class DeadLetterReplay {
      */
     public DeadLetterReplay(DataSource dataSource, Path dataDir, String defaultTheme, Function<Path, ImportResult> importFile,
                             java.util.function.Supplier<Map<String, Object>> sync) {
+        var json = new ObjectMapper();
         this.dataSource = dataSource;
-        this.dataDir = dataDir;
-        this.defaultTheme = defaultTheme;
-        this.importFile = importFile;
-        this.sync = sync;
-    }
-
-    /** A dead letter as locked for its replay. */
-    private record Letter(long id, OffsetDateTime createdAt, String stage, String state, String sourceFile, String subTheme,
-                          Integer position, String recordId, String field, String reason, String raw, String resolvedAt) {
+        this.records = new RecordReplay(dataSource, defaultTheme, json);
+        this.files = new FileReplay(dataDir, importFile);
+        this.syncs = new SyncReplay(sync);
+        this.requeues = new RequeueReplay(json);
     }
 
     /** A dead letter id as given in a path ({@code /api/dead-letters/{id}/replay}) or an option; 400 naming {@code id} otherwise. */
@@ -149,7 +82,7 @@ public final class DeadLetterReplay {
      */
     public Map<String, Object> replay(long id, JsonNode corrected) {
         if (corrected != null && !corrected.isObject()) {
-            throw ApiError.badRequest("record", "record must be a JSON object (the corrected input record), found " + batchimage.ingest.RecordMapper.kind(corrected));
+            throw ApiError.badRequest("record", "record must be a JSON object (the corrected input record), found " + RecordMapper.kind(corrected));
         }
         return onOpenLetter(id, "replay", "replayed", (c, d) -> {
             if (corrected != null && !d.stage().equals("ingest")) {
@@ -157,11 +90,11 @@ public final class DeadLetterReplay {
                         + id + " is of stage " + d.stage());
             }
             Map<String, Object> answer = switch (d.stage()) {
-                case "ingest" -> replayRecord(c, d, corrected);
-                case "ingest-file" -> replayFile(c, d);
-                case "enrich" -> requeue(c, d, REQUEUE_ENRICH, "the enrich route");
-                case "sync" -> replaySync(c, d);
-                default -> requeue(c, d, REQUEUE_INDEX, "the index route");
+                case "ingest" -> records.replay(c, d, corrected);
+                case "ingest-file" -> files.replay(c, d);
+                case "enrich" -> requeues.toEnrich(c, d);
+                case "sync" -> syncs.replay(c, d);
+                default -> requeues.toIndex(c, d);
             };
             LOG.info("dead letter {} ({}): {}", id, d.stage(), answer.get("message"));
             return answer;
@@ -178,7 +111,7 @@ public final class DeadLetterReplay {
                 ps.executeUpdate();
             }
             LOG.info("dead letter {} ({}) dismissed{}", id, d.stage(), n == null ? "" : ": " + n);
-            var out = answer(d, "dismissed", n == null ? "dismissed" : "dismissed: " + n);
+            var out = d.answer("dismissed", n == null ? "dismissed" : "dismissed: " + n);
             out.put("note", n);
             return out;
         });
@@ -186,7 +119,7 @@ public final class DeadLetterReplay {
 
     @FunctionalInterface
     private interface OnLetter {
-        Map<String, Object> apply(Connection c, Letter d) throws SQLException;
+        Map<String, Object> apply(Connection c, LockedLetter d) throws SQLException;
     }
 
     /** Runs {@code work} on an open dead letter, its row locked, in one transaction; 404 when there is none, 409 when it is not open. */
@@ -194,7 +127,7 @@ public final class DeadLetterReplay {
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(false);
             try {
-                Letter d = lock(c, id);
+                LockedLetter d = LockedLetter.lock(c, id);
                 if (!d.state().equals("open")) {
                     throw new ApiError(409, "dead letter " + id + " is " + d.state() + (d.resolvedAt() == null ? "" : " (since " + d.resolvedAt() + ")")
                             + ", not open: only an open dead letter is " + done, "id");
@@ -288,285 +221,6 @@ public final class DeadLetterReplay {
         out.put("first_not_replayable", refused);
         LOG.info("replayed the open dead letters{}{}: {} replayed, {} still open, {} cannot be replayed", s == null ? "" : " of stage " + s,
                 f == null ? "" : " of " + f, replayed, stillOpen, notReplayable);
-        return out;
-    }
-
-    private Letter lock(Connection c, long id) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(LOCK)) {
-            ps.setLong(1, id);
-            try (ResultSet rs = ps.executeQuery()) {
-                if (!rs.next()) {
-                    throw new ApiError(404, "no dead letter " + id, "id");
-                }
-                int position = rs.getInt("position");
-                Integer pos = rs.wasNull() ? null : position;
-                return new Letter(id, rs.getObject("created_at", OffsetDateTime.class), rs.getString("stage"), rs.getString("state"),
-                        rs.getString("source_file"), rs.getString("sub_theme"), pos, rs.getString("record_id"), rs.getString("field"),
-                        rs.getString("reason"), rs.getString("raw"), rs.getString("resolved_at"));
-            }
-        }
-    }
-
-    // ---- ingest: one rejected input record
-
-    private Map<String, Object> replayRecord(Connection c, Letter d, JsonNode corrected) throws SQLException {
-        String correctedText = corrected == null ? null : corrected.toString();
-        JsonNode record;
-        if (corrected != null) {
-            record = corrected;
-        } else {
-            try {
-                record = d.raw() == null ? null : json.readTree(d.raw());
-            } catch (JsonProcessingException e) {
-                record = null;
-            }
-        }
-        if (record == null || !record.isObject()) {
-            String why = "the entry as read is " + (record == null ? "not JSON" : batchimage.ingest.RecordMapper.kind(record))
-                    + ", not a record object: replay it with a corrected record ({\"record\": {...}}, or --record) or dismiss it";
-            return stillOpen(c, d, why, null, correctedText, null, null);
-        }
-        var fields = new LinkedHashMap<String, Object>();
-        record.fields().forEachRemaining(e -> {
-            JsonNode v = e.getValue();
-            // as the import reads a record: text as String, null as null, anything else as a tree
-            fields.put(e.getKey(), v.isNull() ? null : v.isTextual() ? v.textValue() : v);
-        });
-        String file = d.sourceFile() == null ? "" : d.sourceFile();
-        String subTheme = d.subTheme() == null ? "" : d.subTheme();
-        int position = d.position() == null ? 0 : Math.max(0, d.position());
-        var mapped = new RecordMapper(json, file, defaultTheme).map(subTheme, position, fields);
-        if (mapped.rejection() != null) {
-            var r = mapped.rejection();
-            return stillOpen(c, d, r.reason(), r.field(), correctedText, null, r.recordId());
-        }
-        ImageRecord rec = mapped.record();
-        LibraryWriter.Written w;
-        try (LibraryWriter writer = LibraryWriter.forReplay(dataSource, d.sourceFile())) {
-            w = writer.write(List.of(rec), List.of());
-            writer.commit();
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot write record " + rec.id() + ": " + e.getMessage(), e);
-        }
-        String written = w.inserted() > 0 ? "inserted" : w.updated() > 0 ? "updated" : "unchanged";
-        String message = "record " + rec.id() + " " + written + " in image_library"
-                + (written.equals("unchanged") ? " (it was already there as given)" : ", pending for the index route")
-                + (corrected == null ? "" : ", from the corrected record");
-        replayed(c, d, message, correctedText, rec.id().toString());
-        var out = answer(d, "replayed", message);
-        out.put("record_id", rec.id().toString());
-        out.put("written", written);
-        out.put("corrected", corrected != null);
-        return out;
-    }
-
-    // ---- ingest-file: a file that could not be read, waiting in error/
-
-    private Map<String, Object> replayFile(Connection c, Letter d) throws SQLException {
-        String name = d.sourceFile();
-        if (name == null || name.isBlank() || !Path.of(name).getFileName().toString().equals(name)) {
-            return stillOpen(c, d, "dead letter " + d.id() + " names no file of error/ (" + name + "): dismiss it", null, null, null, null);
-        }
-        Path errorDir = dataDir.resolve("error");
-        Path file = errorDir.resolve(name);
-        if (!Files.isRegularFile(file)) {
-            String since = importedSince(c, name, d.createdAt());
-            if (since != null) {
-                String message = name + " is no longer in error/: it was imported since (" + since + "), nothing to replay";
-                replayed(c, d, message, null, null);
-                return answer(d, "replayed", message);
-            }
-            return stillOpen(c, d, name + " is no longer in " + errorDir + ": put the fixed file back there and replay again, or dismiss this dead letter",
-                    null, null, null, null);
-        }
-        long before;
-        try (PreparedStatement ps = c.prepareStatement("SELECT coalesce(max(id), 0) FROM dead_letter")) {
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                before = rs.getLong(1);
-            }
-        }
-        ImportResult result = importFile.apply(file);
-        if (!"done".equals(result.outcome())) {
-            String reason = result.error() == null ? "the import failed" : result.error();
-            String report = null;
-            try (PreparedStatement ps = c.prepareStatement(TAKE_NEW_FILE_LETTER)) {
-                ps.setString(1, name);
-                ps.setLong(2, before);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        reason = rs.getString("reason");
-                        report = rs.getString("raw");
-                    }
-                }
-            }
-            var out = stillOpen(c, d, reason, null, null, report, null);
-            out.put("import", result);
-            return out;
-        }
-        Path done = dataDir.resolve("done").resolve(name);
-        try {
-            Files.createDirectories(done.getParent());
-            Files.move(file, done, StandardCopyOption.REPLACE_EXISTING);
-            // the report described the failure that this import has cured
-            Files.deleteIfExists(errorDir.resolve(name + ".error.txt"));
-        } catch (IOException e) {
-            LOG.warn("{} was imported again but could not be moved to {}: {}", file, done.getParent(), e.toString());
-        }
-        String message = String.format("%s imported again: %,d read, %,d inserted, %,d updated, %,d unchanged, %,d rejected; moved to done/",
-                name, result.read(), result.inserted(), result.updated(), result.unchanged(), result.rejected());
-        replayed(c, d, message, null, null);
-        var out = answer(d, "replayed", message);
-        out.put("import", result);
-        return out;
-    }
-
-    private static String importedSince(Connection c, String name, OffsetDateTime after) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(IMPORTED_SINCE)) {
-            ps.setString(1, name);
-            ps.setObject(2, after);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? "import run " + rs.getLong(1) + " at " + rs.getString(2) : null;
-            }
-        }
-    }
-
-    // ---- sync: a failed run is replayed by running the sync again
-
-    private Map<String, Object> replaySync(Connection c, Letter d) throws SQLException {
-        if (sync == null) {
-            throw new ApiError(409, "dead letter " + d.id() + " is a failed sync: run bin/batch-image reindex, then dismiss it", "stage");
-        }
-        try {
-            Map<String, Object> report = sync.get();
-            String message = "sync #" + report.get("id") + " ran again: " + report.get("outcome");
-            replayed(c, d, message, null, null);
-            var out = answer(d, "replayed", message);
-            out.put("sync", report);
-            return out;
-        } catch (RuntimeException e) {
-            return stillOpen(c, d, e.getMessage() == null ? e.toString() : e.getMessage(), null, null, d.raw(), null);
-        }
-    }
-
-    // ---- index, index-prompt, index-description, enrich, and any stage whose raw names records
-
-    private Map<String, Object> requeue(Connection c, Letter d, String sql, String route) throws SQLException {
-        List<String> ids = records(d.raw());
-        if (ids.isEmpty()) {
-            throw new ApiError(409, "dead letter " + d.id() + " (stage " + d.stage() + ") names no records: it cannot be replayed, dismiss it", "stage");
-        }
-        var array = c.createArrayOf("uuid", ids.toArray());
-        int requeued;
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
-            ps.setArray(1, array);
-            requeued = ps.executeUpdate();
-        }
-        long indexed;
-        long indexing;
-        long active;
-        try (PreparedStatement ps = c.prepareStatement(STANDING)) {
-            ps.setArray(1, array);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                indexed = rs.getLong(1);
-                indexing = rs.getLong(2);
-                active = rs.getLong(3);
-            }
-        }
-        boolean enrich = sql.equals(REQUEUE_ENRICH);
-        var message = new StringBuilder().append(requeued).append(" of ").append(ids.size()).append(" records back to ").append(route);
-        if (!enrich && indexed > 0) {
-            message.append(", ").append(indexed).append(" already indexed");
-        }
-        if (!enrich && indexing > 0) {
-            message.append(", ").append(indexing).append(" being indexed");
-        }
-        if (ids.size() - active > 0) {
-            message.append(", ").append(ids.size() - active).append(" no longer in the library (or deleted)");
-        }
-        replayed(c, d, message.toString(), null, null);
-        var out = answer(d, "replayed", message.toString());
-        out.put("records", ids.size());
-        out.put("requeued", requeued);
-        if (!enrich) {
-            out.put("already_indexed", indexed);
-            out.put("being_indexed", indexing);
-        }
-        out.put("not_in_library", ids.size() - active);
-        return out;
-    }
-
-    /** The record ids a dead letter's raw names: its "records" list, else the ids in its "body" text (an enrich batch). */
-    List<String> records(String raw) {
-        var ids = new LinkedHashSet<String>();
-        if (raw == null) {
-            return List.of();
-        }
-        JsonNode doc;
-        try {
-            doc = json.readTree(raw);
-        } catch (JsonProcessingException e) {
-            return List.of();
-        }
-        if (doc == null || !doc.isObject()) {
-            return List.of();
-        }
-        if (doc.path("records").isArray()) {
-            for (JsonNode r : doc.path("records")) {
-                if (r.isTextual() && UUID_TEXT.matcher(r.textValue().strip()).matches()) {
-                    ids.add(r.textValue().strip().toLowerCase(Locale.ROOT));
-                }
-            }
-        } else if (doc.path("body").isTextual()) {
-            var m = UUID_TEXT.matcher(doc.path("body").textValue());
-            while (m.find()) {
-                ids.add(m.group().toLowerCase(Locale.ROOT));
-            }
-        }
-        return List.copyOf(ids);
-    }
-
-    // ---- the row and the answer
-
-    private void replayed(Connection c, Letter d, String resolution, String corrected, String recordId) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(REPLAYED)) {
-            ps.setString(1, resolution);
-            ps.setString(2, corrected);
-            ps.setString(3, recordId);
-            ps.setLong(4, d.id());
-            ps.executeUpdate();
-        }
-    }
-
-    private Map<String, Object> stillOpen(Connection c, Letter d, String reason, String field, String corrected, String raw, String recordId)
-            throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(STILL_OPEN)) {
-            ps.setString(1, reason);
-            ps.setString(2, field);
-            ps.setString(3, corrected);
-            ps.setString(4, raw);
-            ps.setString(5, recordId);
-            ps.setLong(6, d.id());
-            ps.executeUpdate();
-        }
-        var out = answer(d, "open", "still open: " + (field == null ? "" : "field " + field + ": ") + reason);
-        out.put("field", field);
-        out.put("reason", reason);
-        if (corrected != null) {
-            out.put("corrected", true);
-        }
-        return out;
-    }
-
-    private static LinkedHashMap<String, Object> answer(Letter d, String state, String message) {
-        var out = new LinkedHashMap<String, Object>();
-        out.put("id", d.id());
-        out.put("stage", d.stage());
-        out.put("source_file", d.sourceFile());
-        out.put("state", state);
-        out.put("replayed", state.equals("replayed"));
-        out.put("message", message);
         return out;
     }
 }

@@ -11,9 +11,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.net.ConnectException;
-import java.net.SocketTimeoutException;
-import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,13 +22,11 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.apache.camel.CamelContext;
-import org.apache.camel.Exchange;
-import org.apache.camel.http.base.HttpOperationFailedException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Embeds texts through any OpenAI-compatible endpoint (the app's own, OpenAI, Azure) with camel-http:
+ * Embeds texts through any OpenAI-compatible endpoint (the app's own, OpenAI, Azure) with {@link RetryingHttp}:
  * packs inputs into requests by count and estimated tokens, keeps a bounded number of requests in flight
  * for all callers together, retries what waiting can fix (honouring the server's retry headers, and
  * slowing every caller after a 429), and checks every answer before trusting it.
@@ -47,7 +44,6 @@ public final class EmbeddingsClient implements AutoCloseable {
     /** The vector size answers must have: the configured one, or learnt from the first answer when the settings leave it open (0). */
     private volatile int dimensions;
     private final RetryingHttp http;
-    private final String endpointUri;
     private final ObjectMapper json = JsonMapper.builder().enable(StreamReadFeature.USE_FAST_DOUBLE_PARSER).build();
 
     /** Standard Base64, padded or not (java.util.Base64's decoder took both). */
@@ -60,19 +56,27 @@ public final class EmbeddingsClient implements AutoCloseable {
     private final AtomicLong truncated = new AtomicLong();
     private final AtomicLong throttled = new AtomicLong();
 
-    public EmbeddingsClient(CamelContext camel, EmbeddingsConfig config) {
-        this(camel, config, RetryingHttp.Listener.NONE);
+    public EmbeddingsClient(EmbeddingsConfig config) {
+        this(config, RetryingHttp.Listener.NONE);
     }
 
     /** {@code listener}: told of every request and retry (the service's metrics). */
-    public EmbeddingsClient(CamelContext camel, EmbeddingsConfig config, RetryingHttp.Listener listener) {
+    public EmbeddingsClient(EmbeddingsConfig config, RetryingHttp.Listener listener) {
         this.config = config;
         this.dimensions = config.dimensions();
         // a 429 slows every caller: the limits are per deployment, not per request
-        this.http = new RetryingHttp(camel, "embeddings", "embeddings-request",
+        this.http = new RetryingHttp("embeddings", "embeddings-request",
                 new RetryingHttp.Policy(config.maxInFlight(), config.maxRetries(), config.timeout(), BACKOFF, true), listener);
-        // the endpoint stays the same; only the body and headers change per request
-        this.endpointUri = http.endpoint(config.url());
+    }
+
+    /** As {@link #EmbeddingsClient(EmbeddingsConfig)}: the client needs no Camel context (kept for the callers that pass one). */
+    public EmbeddingsClient(CamelContext camel, EmbeddingsConfig config) {
+        this(config);
+    }
+
+    /** As {@link #EmbeddingsClient(EmbeddingsConfig, RetryingHttp.Listener)}: the client needs no Camel context. */
+    public EmbeddingsClient(CamelContext camel, EmbeddingsConfig config, RetryingHttp.Listener listener) {
+        this(config, listener);
     }
 
     /** The settings as given (dimensions 0 when they leave the vector size to the model: see {@link #dimensions()}). */
@@ -172,17 +176,11 @@ public final class EmbeddingsClient implements AutoCloseable {
         byte[] body = requestBody(texts);
         List<float[]> vectors;
         try {
-            vectors = http.send("embeddings request of " + texts.size() + " inputs", "embed", endpointUri, m -> {
-                m.setHeader(Exchange.HTTP_METHOD, "POST");
-                m.setHeader(Exchange.CONTENT_TYPE, "application/json");
-                if (config.query() != null) {
-                    m.setHeader(Exchange.HTTP_QUERY, config.query());
-                }
-                if (config.authHeader() != null) {
-                    m.setHeader(config.authHeader(), config.authValue());
-                }
-                m.setBody(body);
-            }, answer -> read(answer, texts.size()));
+            var request = RetryingHttp.Request.post(config.url(), "application/json", body).query(config.query());
+            if (config.authHeader() != null) {
+                request = request.header(config.authHeader(), config.authValue());
+            }
+            vectors = http.send("embeddings request of " + texts.size() + " inputs", "embed", request, answer -> read(answer, texts.size()));
         } catch (EmbeddingsException e) {
             failures.incrementAndGet();
             throw e;
@@ -215,13 +213,10 @@ public final class EmbeddingsClient implements AutoCloseable {
         String where = config.url();
         if (answer.failure() != null) {
             Throwable t = answer.failure();
-            boolean timeout = hasCause(t, SocketTimeoutException.class) || hasCause(t, HttpTimeoutException.class)
+            boolean timeout = hasCause(t, InterruptedIOException.class) // SocketTimeoutException, ConnectTimeoutException
                     || String.valueOf(t.getMessage()).toLowerCase(Locale.ROOT).contains("timeout")
                     || String.valueOf(t.getMessage()).toLowerCase(Locale.ROOT).contains("timed out");
             boolean connection = hasCause(t, ConnectException.class) || hasCause(t, IOException.class);
-            if (t instanceof HttpOperationFailedException hf) {
-                throw failed(hf.getStatusCode(), hf.getResponseBody(), new Answer(hf.getStatusCode(), null, Map.of(), null), where);
-            }
             String what = timeout ? "no answer within " + config.timeout().toMillis() + " ms" : "cannot reach it: " + rootMessage(t);
             throw new EmbeddingsException("embeddings endpoint " + where + ": " + what, 0, timeout || connection, t);
         }

@@ -4,11 +4,8 @@ import batchimage.http.RetryingHttp;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.net.URI;
+import java.io.InterruptedIOException;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,9 +13,9 @@ import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 
 /**
- * Asks ComfyUI ({@code comfyui.url}) for a task's history: {@code GET /history/{prompt_id}}. It does not retry a
- * request: the enrich route tries the task again later. Each request is told to the listener (client {@code comfyui},
- * operation history or view) as the other clients' attempts are.
+ * Asks ComfyUI ({@code comfyui.url}) for a task's history: {@code GET /history/{prompt_id}}, through {@link RetryingHttp}
+ * with no retries: the enrich route tries the task again later. Each request is told to the listener (client
+ * {@code comfyui}, operation history or view) as the other clients' attempts are.
  */
 public final class ComfyClient {
 
@@ -33,20 +30,19 @@ public final class ComfyClient {
 
     private final String base;
     private final String taggerNode;
-    private final Duration timeout;
-    private final HttpClient http;
-    private final RetryingHttp.Listener listener;
+    private final RetryingHttp http;
 
     public ComfyClient(String url, String taggerNode, int timeoutMs) {
         this(url, taggerNode, timeoutMs, RetryingHttp.Listener.NONE);
     }
 
     public ComfyClient(String url, String taggerNode, int timeoutMs, RetryingHttp.Listener listener) {
-        this.listener = listener;
         this.base = url.strip().replaceAll("/+$", "");
         this.taggerNode = taggerNode == null ? "" : taggerNode.strip();
-        this.timeout = Duration.ofMillis(timeoutMs);
-        this.http = HttpClient.newBuilder().connectTimeout(timeout).build();
+        Duration timeout = Duration.ofMillis(timeoutMs);
+        // none retried (the route tries the task again later); the timeout for the connection too, as for the answer
+        this.http = new RetryingHttp("comfyui", "comfyui-request", new RetryingHttp.Policy(1, 0, timeout, RetryingHttp.Backoff.NONE, false, timeout),
+                listener);
     }
 
     public String url() {
@@ -61,13 +57,16 @@ public final class ComfyClient {
         String query = "filename=" + URLEncoder.encode(image.filename(), StandardCharsets.UTF_8)
                 + "&subfolder=" + URLEncoder.encode(image.subfolder(), StandardCharsets.UTF_8)
                 + "&type=" + URLEncoder.encode(image.type(), StandardCharsets.UTF_8);
-        var request = HttpRequest.newBuilder(URI.create(base + "/view?" + query)).timeout(timeout).GET().build();
         Path partial = target.resolveSibling("." + target.getFileName() + ".part");
         try {
             Files.createDirectories(target.getParent());
-            HttpResponse<Path> res = send("view", request, HttpResponse.BodyHandlers.ofFile(partial));
-            if (res.statusCode() != 200) {
-                throw new Unreachable("ComfyUI at " + base + " answered " + res.statusCode() + " to GET /view?" + query);
+            RetryingHttp.Answer res = http.download("ComfyUI GET /view", "view", RetryingHttp.Request.get(base + "/view?" + query), partial, a -> a);
+            if (res.failure() != null) {
+                throw new Unreachable("cannot fetch " + image.filename() + " from ComfyUI at " + base + " into " + target + ": "
+                        + describe(interrupted(res.failure())));
+            }
+            if (res.status() != 200) {
+                throw new Unreachable("ComfyUI at " + base + " answered " + res.status() + " to GET /view?" + query);
             }
             Files.move(partial, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
@@ -81,43 +80,36 @@ public final class ComfyClient {
         }
     }
 
-    /** One request, told to the listener with its status, or timeout / connection when no answer came. */
-    private <T> HttpResponse<T> send(String operation, HttpRequest request, HttpResponse.BodyHandler<T> body) throws IOException, InterruptedException {
-        long start = System.nanoTime();
-        try {
-            HttpResponse<T> res = http.send(request, body);
-            listener.answered("comfyui", operation, String.valueOf(res.statusCode()), System.nanoTime() - start);
-            return res;
-        } catch (IOException e) {
-            listener.answered("comfyui", operation, RetryingHttp.noAnswer(e), System.nanoTime() - start);
-            throw e;
+    /** The failure, unless it is this thread being interrupted: then InterruptedException, as a blocking call throws it. */
+    private static Exception interrupted(Exception failure) throws InterruptedException {
+        if (Thread.interrupted()) {
+            throw new InterruptedException("interrupted while asking ComfyUI: " + failure);
         }
+        return failure;
     }
 
-    /** An I/O failure in words: a refused connection has no message of its own. */
-    private static String describe(IOException e) {
+    /** A failure in words: a refused connection has no message of its own. */
+    private static String describe(Exception e) {
         String m = e.getMessage();
         String kind = e instanceof java.net.ConnectException ? "connection refused"
-                : e instanceof java.net.http.HttpTimeoutException ? "timed out" : e.getClass().getSimpleName();
+                : e instanceof InterruptedIOException ? "timed out" : e.getClass().getSimpleName();
         return m == null || m.isBlank() ? kind : kind + " (" + m + ")";
     }
 
     /** What ComfyUI says of the task {@code promptId} (a record's task_id). */
     public ComfyHistory history(String promptId) throws Unreachable, InterruptedException {
-        var request = HttpRequest.newBuilder(URI.create(base + "/history/" + URLEncoder.encode(promptId, StandardCharsets.UTF_8)))
-                .timeout(timeout).header("Accept", "application/json").GET().build();
-        HttpResponse<byte[]> res;
-        try {
-            res = send("history", request, HttpResponse.BodyHandlers.ofByteArray());
-        } catch (IOException e) {
-            throw new Unreachable("ComfyUI at " + base + " cannot be reached: " + describe(e));
+        var request = RetryingHttp.Request.get(base + "/history/" + URLEncoder.encode(promptId, StandardCharsets.UTF_8))
+                .header("Accept", "application/json");
+        RetryingHttp.Answer res = http.send("ComfyUI GET /history/" + promptId, "history", request, a -> a);
+        if (res.failure() != null) {
+            throw new Unreachable("ComfyUI at " + base + " cannot be reached: " + describe(interrupted(res.failure())));
         }
-        if (res.statusCode() != 200) {
-            throw new Unreachable("ComfyUI at " + base + " answered " + res.statusCode() + " to GET /history/" + promptId);
+        if (res.status() != 200) {
+            throw new Unreachable("ComfyUI at " + base + " answered " + res.status() + " to GET /history/" + promptId);
         }
         JsonNode answer;
         try {
-            answer = JSON.readTree(res.body());
+            answer = JSON.readTree(res.body() == null ? new byte[0] : res.body());
         } catch (IOException e) {
             throw new Unreachable("ComfyUI at " + base + " answered GET /history/" + promptId + " with something that is not JSON");
         }

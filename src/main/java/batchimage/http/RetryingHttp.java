@@ -1,10 +1,12 @@
 package batchimage.http;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CancellationException;
@@ -14,19 +16,15 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.function.Consumer;
 import java.util.function.Supplier;
-import org.apache.camel.CamelContext;
-import org.apache.camel.Exchange;
-import org.apache.camel.Message;
-import org.apache.camel.ProducerTemplate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * What the HTTP API clients share: camel-http requests whose failures are answers to read (HttpClient retries
- * nothing on its own), a bounded pool of requests in flight, and retries of what waiting can fix, after the delay
- * the server asked for or a backoff with jitter. What an answer means, and what a failure says, stays with each client.
+ * What the HTTP clients share (embeddings, Pinecone, ComfyUI, the CLI's calls to the service): one {@link HttpTransport}
+ * whose failures are answers to read (it retries nothing on its own), a bounded pool of requests in flight, and retries
+ * of what waiting can fix, after the delay the server asked for or a backoff with jitter. What an answer means, and what
+ * a failure says, stays with each client; a client that must not retry has a policy of 0 retries.
  */
 public final class RetryingHttp implements AutoCloseable {
 
@@ -34,14 +32,66 @@ public final class RetryingHttp implements AutoCloseable {
 
     /** min(base * 2^attempt, cap) milliseconds, times a random factor between minJitter and 1. */
     public record Backoff(long baseMs, long capMs, double minJitter) {
+        /** No wait: for a policy of no retries. */
+        public static final Backoff NONE = new Backoff(0, 0, 1);
+
         public long delay(int attempt) {
             double b = Math.min(baseMs * Math.pow(2, Math.min(attempt, 30)), capMs);
             return Math.round(b * (minJitter + (1 - minJitter) * ThreadLocalRandom.current().nextDouble()));
         }
     }
 
-    /** How many requests at once, how many retries, how long to wait for an answer, how to back off; after a 429, whether every caller waits. */
-    public record Policy(int maxInFlight, int maxRetries, Duration timeout, Backoff backoff, boolean everyoneWaitsAfter429) {
+    /**
+     * How many requests at once, how many retries, how long to wait for an answer (and for a pooled connection), how to
+     * back off; after a 429, whether every caller waits; how long to wait for a connection to open.
+     */
+    public record Policy(int maxInFlight, int maxRetries, Duration timeout, Backoff backoff, boolean everyoneWaitsAfter429, Duration connectTimeout) {
+
+        /** A connection opens within the timeout, and within 10 s at most. */
+        public Policy(int maxInFlight, int maxRetries, Duration timeout, Backoff backoff, boolean everyoneWaitsAfter429) {
+            this(maxInFlight, maxRetries, timeout, backoff, everyoneWaitsAfter429, timeout.compareTo(Duration.ofSeconds(10)) < 0 ? timeout : Duration.ofSeconds(10));
+        }
+    }
+
+    /**
+     * One request: method, URL (query included, already encoded), headers, a body and its content type (null for none),
+     * and a wait for the answer of its own (null: the policy's).
+     */
+    public record Request(String method, String url, Map<String, String> headers, byte[] body, String contentType, Duration timeout) {
+
+        public static Request get(String url) {
+            return new Request("GET", url, Map.of(), null, null, null);
+        }
+
+        public static Request post(String url, String contentType, byte[] body) {
+            return new Request("POST", url, Map.of(), body, contentType, null);
+        }
+
+        /** {@code method} with a body (null for none) sent as {@code application/json}. */
+        public static Request json(String method, String url, byte[] body) {
+            return new Request(method, url, Map.of(), body, body == null ? null : "application/json", null);
+        }
+
+        /** The same request with one more header; a null value adds nothing. */
+        public Request header(String name, String value) {
+            if (value == null) {
+                return this;
+            }
+            var h = new LinkedHashMap<>(headers);
+            h.put(name, value);
+            return new Request(method, url, Map.copyOf(h), body, contentType, timeout);
+        }
+
+        /** The same request with {@code query} (encoded) appended to the URL; null adds nothing. */
+        public Request query(String query) {
+            return query == null || query.isEmpty() ? this
+                    : new Request(method, url + (url.contains("?") ? "&" : "?") + query, headers, body, contentType, timeout);
+        }
+
+        /** The same request, waiting at most {@code wait} for the answer. */
+        public Request timeout(Duration wait) {
+            return new Request(method, url, headers, body, contentType, wait);
+        }
     }
 
     /** A client's exception for a failed request: its HTTP status (0 when no answer came) and whether waiting could help. */
@@ -133,38 +183,26 @@ public final class RetryingHttp implements AutoCloseable {
     private final Policy policy;
     private final String client;
     private final Listener listener;
-    private final ProducerTemplate producer;
-    /** camel-http options of every request. */
-    private final String endpointOptions;
+    private final HttpTransport transport;
     private final ExecutorService inFlight;
     private final LongAdder retries = new LongAdder();
     private volatile long pausedUntil;
 
-    public RetryingHttp(CamelContext camel, String threadName, Policy policy) {
-        this(camel, threadName, threadName, policy, Listener.NONE);
+    public RetryingHttp(String threadName, Policy policy) {
+        this(threadName, threadName, policy, Listener.NONE);
     }
 
-    /** {@code client}: the name the listener is told (embeddings, pinecone). */
-    public RetryingHttp(CamelContext camel, String client, String threadName, Policy policy, Listener listener) {
+    /** {@code client}: the name the listener is told (embeddings, pinecone, comfyui). */
+    public RetryingHttp(String client, String threadName, Policy policy, Listener listener) {
         this.policy = policy;
         this.client = client;
         this.listener = listener;
-        this.producer = camel.createProducerTemplate();
-        long timeout = policy.timeout().toMillis();
-        int connections = Math.max(20, policy.maxInFlight() * 2);
-        this.endpointOptions = "throwExceptionOnFailure=false&httpClientConfigurer=#class:" + NoAutomaticRetries.class.getName()
-                + "&connectTimeout=" + Math.min(timeout, 10_000) + "&responseTimeout=" + timeout + "&connectionRequestTimeout=" + timeout
-                + "&maxTotalConnections=" + connections + "&connectionsPerRoute=" + connections;
+        this.transport = new HttpTransport(policy);
         this.inFlight = Executors.newFixedThreadPool(policy.maxInFlight(), r -> {
             Thread t = new Thread(r, threadName);
             t.setDaemon(true);
             return t;
         });
-    }
-
-    /** The camel-http endpoint URI of a URL. */
-    public String endpoint(String url) {
-        return url + (url.contains("?") ? "&" : "?") + endpointOptions;
     }
 
     /** Retries so far, over all requests. */
@@ -173,19 +211,24 @@ public final class RetryingHttp implements AutoCloseable {
     }
 
     /**
-     * Sends the request that {@code request} writes to {@code endpoint} until {@code reader} makes a value of the answer or
-     * throws a {@link Failure} that is not retryable or has no retries left; {@code what} names the request in the log.
+     * Sends {@code request} until {@code reader} makes a value of the answer or throws a {@link Failure} that is not
+     * retryable or has no retries left; {@code what} names the request in the log, {@code operation} for metrics (embed,
+     * upsert, query, history...).
      */
-    public <T> T send(String what, String endpoint, Consumer<Message> request, Reader<T> reader) {
-        return send(what, "request", endpoint, request, reader);
+    public <T> T send(String what, String operation, Request request, Reader<T> reader) {
+        return send(what, operation, request, null, reader);
     }
 
-    /** As above; {@code operation} names the request for metrics (embed, upsert, query...). */
-    public <T> T send(String what, String operation, String endpoint, Consumer<Message> request, Reader<T> reader) {
+    /** As {@link #send(String, String, Request, Reader)}; the body of a 200 goes into the file {@code target} (the answer's body is then null). */
+    public <T> T download(String what, String operation, Request request, Path target, Reader<T> reader) {
+        return send(what, operation, request, target, reader);
+    }
+
+    private <T> T send(String what, String operation, Request request, Path target, Reader<T> reader) {
         for (int attempt = 0; ; attempt++) {
             waitWhilePaused(what);
             long start = System.nanoTime();
-            Answer answer = exchange(endpoint, request);
+            Answer answer = transport.exchange(request, target);
             listener.answered(client, operation, answer.failure() == null ? String.valueOf(answer.status()) : noAnswer(answer.failure()),
                     System.nanoTime() - start);
             try {
@@ -238,7 +281,7 @@ public final class RetryingHttp implements AutoCloseable {
     public static String noAnswer(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause()) {
             String m = String.valueOf(t.getMessage()).toLowerCase(java.util.Locale.ROOT);
-            if (t instanceof java.io.InterruptedIOException || t instanceof java.net.http.HttpTimeoutException
+            if (t instanceof java.io.InterruptedIOException
                     || m.contains("timed out") || m.contains("timeout")) {
                 return "timeout";
             }
@@ -259,15 +302,6 @@ public final class RetryingHttp implements AutoCloseable {
                 throw new CancellationException("interrupted before sending " + what);
             }
         }
-    }
-
-    private Answer exchange(String endpoint, Consumer<Message> request) {
-        Exchange ex = producer.send(endpoint, e -> request.accept(e.getMessage()));
-        if (ex.getException() != null) {
-            return new Answer(0, null, Map.of(), ex.getException());
-        }
-        Message m = ex.getMessage();
-        return new Answer(m.getHeader(Exchange.HTTP_RESPONSE_CODE, 0, Integer.class), m.getBody(byte[].class), m.getHeaders(), null);
     }
 
     /** Runs the tasks with at most maxInFlight at once; their results in order, or the first failure (the rest are cancelled). */
@@ -302,9 +336,9 @@ public final class RetryingHttp implements AutoCloseable {
     public void close() {
         inFlight.shutdownNow();
         try {
-            producer.stop();
+            transport.close();
         } catch (RuntimeException e) {
-            LOG.debug("stopping the HTTP producer: {}", e.toString());
+            LOG.debug("closing the HTTP client: {}", e.toString());
         }
     }
 }

@@ -22,12 +22,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 import org.apache.camel.CamelContext;
-import org.apache.camel.Exchange;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Pinecone's data plane through camel-http (PROTOCOLS.md A): {@code Api-Key} and
+ * Pinecone's data plane through {@link RetryingHttp} (PROTOCOLS.md A): {@code Api-Key} and
  * {@code X-Pinecone-Api-Version} headers, the host looked up from the index name through the control
  * plane when not given, upserts split to respect 1000 vectors and 2 MB, several requests in flight,
  * 429/5xx retried with backoff, other 4xx reported with Pinecone's message. With no Pinecone settings
@@ -54,14 +53,25 @@ public final class PineconeClient implements AutoCloseable {
     private final ObjectMapper json = JsonMapper.builder().enable(StreamWriteFeature.USE_FAST_DOUBLE_WRITER)
             .enable(StreamReadFeature.USE_FAST_DOUBLE_PARSER).build();
 
+    public PineconeClient(String base, String apiKey, String apiVersion, int maxInFlight, int maxRetries, long timeoutMs) {
+        this(base, apiKey, apiVersion, maxInFlight, maxRetries, timeoutMs, RetryingHttp.Listener.NONE);
+    }
+
+    /** The client needs no Camel context (this form is kept for the callers that pass one). */
     public PineconeClient(CamelContext camel, String base, String apiKey, String apiVersion, int maxInFlight, int maxRetries, long timeoutMs) {
-        this(camel, base, apiKey, apiVersion, maxInFlight, maxRetries, timeoutMs, RetryingHttp.Listener.NONE);
+        this(base, apiKey, apiVersion, maxInFlight, maxRetries, timeoutMs, RetryingHttp.Listener.NONE);
+    }
+
+    /** The client needs no Camel context (this form is kept for the callers that pass one). */
+    public PineconeClient(CamelContext camel, String base, String apiKey, String apiVersion, int maxInFlight, int maxRetries, long timeoutMs,
+                          RetryingHttp.Listener listener) {
+        this(base, apiKey, apiVersion, maxInFlight, maxRetries, timeoutMs, listener);
     }
 
     /** {@code listener}: told of every request and retry (the service's metrics). */
-    public PineconeClient(CamelContext camel, String base, String apiKey, String apiVersion, int maxInFlight, int maxRetries, long timeoutMs,
+    public PineconeClient(String base, String apiKey, String apiVersion, int maxInFlight, int maxRetries, long timeoutMs,
                           RetryingHttp.Listener listener) {
-        this.http = new RetryingHttp(camel, "pinecone", "pinecone-request",
+        this.http = new RetryingHttp("pinecone", "pinecone-request",
                 new RetryingHttp.Policy(maxInFlight, maxRetries, Duration.ofMillis(timeoutMs), BACKOFF, false), listener);
         this.base = base.replaceAll("/+$", "");
         this.apiKey = apiKey == null || apiKey.isBlank() ? null : apiKey;
@@ -69,12 +79,22 @@ public final class PineconeClient implements AutoCloseable {
     }
 
     /** From the settings: PINECONE_HOST, else the host of PINECONE_INDEX from the control plane, else the local /pinecone. */
-    public static PineconeClient from(CamelContext camel, Settings s) {
-        return from(camel, s, RetryingHttp.Listener.NONE);
+    public static PineconeClient from(Settings s) {
+        return from(s, RetryingHttp.Listener.NONE);
     }
 
-    /** As above, telling {@code listener} of every request and retry. */
+    /** As {@link #from(Settings)}: the client needs no Camel context (this form is kept for the callers that pass one). */
+    public static PineconeClient from(CamelContext camel, Settings s) {
+        return from(s, RetryingHttp.Listener.NONE);
+    }
+
+    /** As {@link #from(Settings, RetryingHttp.Listener)}: the client needs no Camel context. */
     public static PineconeClient from(CamelContext camel, Settings s, RetryingHttp.Listener listener) {
+        return from(s, listener);
+    }
+
+    /** As {@link #from(Settings)}, telling {@code listener} of every request and retry. */
+    public static PineconeClient from(Settings s, RetryingHttp.Listener listener) {
         String key = s.get("pinecone.api-key");
         String host = s.get("pinecone.host");
         String version = s.get("pinecone.api-version");
@@ -85,7 +105,7 @@ public final class PineconeClient implements AutoCloseable {
         if (!host.isBlank()) {
             base = withScheme(host);
         } else if (!key.isBlank()) {
-            var lookup = new PineconeClient(camel, s.get("pinecone.control-plane"), key, version, 1, retries, timeout, listener);
+            var lookup = new PineconeClient(s.get("pinecone.control-plane"), key, version, 1, retries, timeout, listener);
             try {
                 base = withScheme(lookup.indexHost(s.get("pinecone.index")));
             } finally {
@@ -99,7 +119,7 @@ public final class PineconeClient implements AutoCloseable {
             key = s.get("batch-image.api-key").strip();
         }
         LOG.info("vector index: {}", base);
-        return new PineconeClient(camel, base, key, version, inFlight, retries, timeout, listener);
+        return new PineconeClient(base, key, version, inFlight, retries, timeout, listener);
     }
 
     public String base() {
@@ -322,20 +342,9 @@ public final class PineconeClient implements AutoCloseable {
 
     /** One request, with retries of 408, 429, 5xx and lost connections. */
     JsonNode call(String method, String path, String query, byte[] body) {
-        return http.send("Pinecone " + method + " " + path, operation(path), http.endpoint(base + path), m -> {
-            m.setHeader(Exchange.HTTP_METHOD, method);
-            m.setHeader("X-Pinecone-Api-Version", apiVersion);
-            if (query != null) {
-                m.setHeader(Exchange.HTTP_QUERY, query);
-            }
-            if (apiKey != null) {
-                m.setHeader("Api-Key", apiKey);
-            }
-            if (body != null) {
-                m.setHeader(Exchange.CONTENT_TYPE, "application/json");
-                m.setBody(body);
-            }
-        }, answer -> read(answer, path));
+        var request = RetryingHttp.Request.json(method, base + path, body).query(query)
+                .header("X-Pinecone-Api-Version", apiVersion).header("Api-Key", apiKey);
+        return http.send("Pinecone " + method + " " + path, operation(path), request, answer -> read(answer, path));
     }
 
     /** The operation a path asks for, as metrics name it: upsert, query, fetch, list, delete, describe_index_stats, describe_index. */

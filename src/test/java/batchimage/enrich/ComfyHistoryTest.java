@@ -39,9 +39,9 @@ class ComfyHistoryTest {
         assertThat(f.tags()).containsExactly("1girl, solo, (cosplay)", "outdoors, sky");
         assertThat(f.tagsOf(1)).isEqualTo("outdoors, sky");
         assertThat(f.tagsOf(7)).isEqualTo("1girl, solo, (cosplay)");
-        assertThat(Enricher.imageOf(f.images(), "ComfyUI")).isEqualTo(0);
-        assertThat(Enricher.imageOf(f.images(), "ComfyUI_00002_")).isEqualTo(1);
-        assertThat(Enricher.imageOf(f.images(), "prev")).isEqualTo(2);
+        assertThat(ComfyLookup.imageOf(f.images(), "ComfyUI")).isEqualTo(0);
+        assertThat(ComfyLookup.imageOf(f.images(), "ComfyUI_00002_")).isEqualTo(1);
+        assertThat(ComfyLookup.imageOf(f.images(), "prev")).isEqualTo(2);
 
         var named = (ComfyHistory.Finished) parse("""
                 {"ID": {"outputs": {"12": {"tags": ["a"]}, "13": {"tags": ["b, c"]}}, "status": {"status_str": "success", "completed": true}}}""", "13");

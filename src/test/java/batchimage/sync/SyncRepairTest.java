@@ -172,6 +172,10 @@ class SyncRepairTest {
         List<String> descriptionGone = tagged.subList(5, 8);
         removeVectors("prompt", promptGone);
         removeVectors("description", descriptionGone);
+        // and 2 records lost from both namespaces: one sync re-queues them in both
+        List<String> bothGone = tagged.subList(8, 10);
+        removeVectors("prompt", bothGone);
+        removeVectors("description", bothGone);
         // orphans added behind its back: ids that are no record, and a description vector for a record without tags
         String stranger = UUID.randomUUID().toString();
         addVectors("prompt", List.of("orphan-1", stranger, "ORPHAN-Upper"));
@@ -186,7 +190,7 @@ class SyncRepairTest {
         JsonNode before = api.get("/api/stats").body();
         assertThat(before.path("sync").path("in_sync").asBoolean()).isFalse();
         assertThat(before.path("sync").path("summary").asText())
-                .contains("prompt: 77 vectors in the index for 76 active records with a vector there (1 too many)")
+                .contains("prompt: 75 vectors in the index for 76 active records with a vector there (1 missing)")
                 .contains("prompt: 2 records failed", "deleted records still have vectors");
         long promptEmbedded = indexer().total("prompt", "embedded");
         long descriptionEmbedded = indexer().total("description", "embedded");
@@ -197,27 +201,27 @@ class SyncRepairTest {
         // the deleted records' vectors go first (by their fingerprints), then the listing finds the rest
         assertThat(d.path("prompt").path("inactive_removed").asLong()).isEqualTo(3);
         assertThat(d.path("description").path("inactive_removed").asLong()).isEqualTo(3);
-        assertThat(d.path("prompt").path("listed").asLong()).isEqualTo(79 - 5 + 3 - 3);
+        assertThat(d.path("prompt").path("listed").asLong()).isEqualTo(79 - 5 - 2 + 3 - 3);
         assertThat(d.path("prompt").path("orphans_removed").asLong()).isEqualTo(3);
         assertThat(d.path("description").path("orphans_removed").asLong()).isEqualTo(2);
-        assertThat(d.path("prompt").path("missing_requeued").asLong()).isEqualTo(5);
-        assertThat(d.path("description").path("missing_requeued").asLong()).isEqualTo(3);
+        assertThat(d.path("prompt").path("missing_requeued").asLong()).isEqualTo(5 + 2);
+        assertThat(d.path("description").path("missing_requeued").asLong()).isEqualTo(3 + 2);
         assertThat(d.path("failed_requeued").asLong()).isEqualTo(2);
 
         await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(300))
                 .until(() -> api.get("/api/stats").body().path("sync").path("in_sync").asBoolean());
         assertPostgresAndIndexAgree();
-        assertThat(listed("prompt")).doesNotContain("orphan-1", stranger, "ORPHAN-Upper").containsAll(promptGone).doesNotContainAnyElementsOf(deleted);
-        assertThat(listed("description")).doesNotContain("orphan-2", untagged.get(0)).containsAll(descriptionGone);
+        assertThat(listed("prompt")).doesNotContain("orphan-1", stranger, "ORPHAN-Upper").containsAll(promptGone).containsAll(bothGone).doesNotContainAnyElementsOf(deleted);
+        assertThat(listed("description")).doesNotContain("orphan-2", untagged.get(0)).containsAll(descriptionGone).containsAll(bothGone);
         // only what was missing was embedded again: the failed records kept their vectors (same fingerprints)
-        assertThat(indexer().total("prompt", "embedded") - promptEmbedded).isEqualTo(5);
-        assertThat(indexer().total("description", "embedded") - descriptionEmbedded).isEqualTo(3);
+        assertThat(indexer().total("prompt", "embedded") - promptEmbedded).isEqualTo(5 + 2);
+        assertThat(indexer().total("description", "embedded") - descriptionEmbedded).isEqualTo(3 + 2);
         assertThat(sqlIds("index_error IS NOT NULL")).isEmpty();
 
         JsonNode last = api.get("/api/stats").body().path("last_sync");
         assertThat(last.path("id").asLong()).isEqualTo(a.body().path("id").asLong());
         assertThat(last.path("started_by").asText()).isEqualTo("api");
-        assertThat(last.path("drift").path("prompt").path("missing_requeued").asLong()).isEqualTo(5);
+        assertThat(last.path("drift").path("prompt").path("missing_requeued").asLong()).isEqualTo(5 + 2);
     }
 
     @Test

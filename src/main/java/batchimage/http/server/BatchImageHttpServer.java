@@ -157,7 +157,7 @@ final class BatchImageHttpServer extends MainHttpServer {
             }
         });
         LOG.warn("BATCH_IMAGE_API_KEY is not set and the service listens on {}, which other machines reach: anyone there may use {}."
-                + " Set BATCH_IMAGE_API_KEY (docs/SECURITY.md), or BATCH_IMAGE_HOST=127.0.0.1", address(), String.join(", ", what));
+                + " Set BATCH_IMAGE_API_KEY (docs/OPERATIONS.md, Security), or BATCH_IMAGE_HOST=127.0.0.1", address(), String.join(", ", what));
     }
 
     /** Whether a bind address is reachable from other machines: a wildcard or any address that is not loopback. */

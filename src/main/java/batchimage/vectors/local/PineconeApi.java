@@ -1,11 +1,17 @@
 package batchimage.vectors.local;
 
-import batchimage.vectors.VectorRecord;
+import static batchimage.vectors.local.PineconeArguments.checkDimension;
+import static batchimage.vectors.local.PineconeArguments.id;
+import static batchimage.vectors.local.PineconeArguments.ids;
+import static batchimage.vectors.local.PineconeArguments.metadata;
+import static batchimage.vectors.local.PineconeArguments.namespace;
 
 import batchimage.http.JsonAnswer;
 import batchimage.vectors.Filter;
 import batchimage.vectors.FilterException;
 import batchimage.vectors.FilterParser;
+import batchimage.vectors.VectorRecord;
+import batchimage.vectors.local.PineconeArguments.Invalid;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -20,7 +26,8 @@ import java.util.Map;
 
 /**
  * Pinecone's data plane (PROTOCOLS.md A.1 to A.6) over the local index: the same JSON, limits and
- * error shape ({@code {"code": 3, "message": ..., "details": []}} with 400 for invalid arguments).
+ * error shape ({@code {"code": 3, "message": ..., "details": []}} with 400 for invalid arguments). Each
+ * operation reads its arguments through {@link PineconeArguments}.
  */
 public final class PineconeApi {
 
@@ -35,25 +42,11 @@ public final class PineconeApi {
     private final ObjectMapper json = batchimage.http.RequestJson.builder()
             .enable(com.fasterxml.jackson.core.StreamReadFeature.USE_FAST_DOUBLE_PARSER)
             .enable(com.fasterxml.jackson.core.StreamWriteFeature.USE_FAST_DOUBLE_WRITER).build();
+    private final PineconeArguments arguments;
 
     public PineconeApi(LocalPinecone index) {
         this.index = index;
-    }
-
-    /** A refused request: HTTP status, gRPC code, message. */
-    static final class Invalid extends RuntimeException {
-        final int status;
-        final int code;
-
-        Invalid(String message) {
-            this(400, 3, message);
-        }
-
-        Invalid(int status, int code, String message) {
-            super(message);
-            this.status = status;
-            this.code = code;
-        }
+        this.arguments = new PineconeArguments(index, json);
     }
 
     @FunctionalInterface
@@ -102,7 +95,7 @@ public final class PineconeApi {
             }
             var records = new ArrayList<VectorRecord>(vectors.size());
             for (int i = 0; i < vectors.size(); i++) {
-                records.add(record(vectors.get(i), "vectors[" + i + "]"));
+                records.add(arguments.record(vectors.get(i), "vectors[" + i + "]"));
             }
             // an index that has no dimension yet takes the one of its first vectors, and keeps it
             int dimension = index.dimensionFor(records.get(0).values().length);
@@ -130,7 +123,7 @@ public final class PineconeApi {
             LuceneNamespace space = index.namespace(ns, false);
             float[] vector;
             if (byVector) {
-                vector = values(req.get("vector"), "vector");
+                vector = arguments.values(req.get("vector"), "vector");
             } else {
                 String id = id(req.get("id"), "id");
                 VectorRecord r = space == null ? null : space.fetch(List.of(id)).get(id);
@@ -287,10 +280,10 @@ public final class PineconeApi {
             if (r == null) {
                 throw new Invalid(404, 5, "Vector with id '" + id + "' not found in namespace '" + LocalPinecone.shown(ns) + "'");
             }
-            float[] values = req.hasNonNull("values") ? values(req.get("values"), "values") : r.values();
+            float[] values = req.hasNonNull("values") ? arguments.values(req.get("values"), "values") : r.values();
             var m = new LinkedHashMap<>(r.metadata());
             m.putAll(patch);
-            checkMetadataSize(m, "setMetadata");
+            arguments.checkMetadataSize(m, "setMetadata");
             space.upsert(List.of(new VectorRecord(id, values, m)));
             return json.createObjectNode();
         });
@@ -318,152 +311,5 @@ public final class PineconeApi {
             out.put("vectorType", "dense");
             return out;
         });
-    }
-
-    // ---- checks
-
-    private static String namespace(JsonNode req) {
-        JsonNode ns = req.get("namespace");
-        if (ns == null || ns.isNull()) {
-            return "";
-        }
-        if (!ns.isTextual()) {
-            throw new Invalid("namespace: must be a string");
-        }
-        String s = ns.textValue();
-        if (s.length() > MAX_ID || !ascii(s)) {
-            throw new Invalid("namespace: at most " + MAX_ID + " ASCII characters");
-        }
-        return s.equals(LocalPinecone.DEFAULT_FOLDER) ? "" : s;
-    }
-
-    private VectorRecord record(JsonNode v, String path) {
-        if (!v.isObject()) {
-            throw new Invalid(path + ": a record must be an object");
-        }
-        String id = id(v.get("id"), path + ".id");
-        if (!v.hasNonNull("values")) {
-            throw new Invalid(path + ".values: required (this index is dense)");
-        }
-        float[] values = values(v.get("values"), path + ".values");
-        Map<String, Object> metadata = v.hasNonNull("metadata") ? metadata(v.get("metadata"), path + ".metadata") : Map.of();
-        checkMetadataSize(metadata, path + ".metadata");
-        return new VectorRecord(id, values, metadata);
-    }
-
-    private static String id(JsonNode n, String path) {
-        if (n == null || !n.isTextual() || n.textValue().isEmpty()) {
-            throw new Invalid(path + ": required, a non-empty string");
-        }
-        String id = n.textValue();
-        if (id.length() > MAX_ID) {
-            throw new Invalid(path + ": " + id.length() + " characters, the maximum is " + MAX_ID);
-        }
-        if (!ascii(id)) {
-            throw new Invalid(path + ": ids must be ASCII without NUL characters");
-        }
-        return id;
-    }
-
-    private static List<String> ids(JsonNode n, String path) {
-        if (n == null || !n.isArray()) {
-            throw new Invalid(path + ": an array of ids is required");
-        }
-        if (n.size() > MAX_IDS) {
-            throw new Invalid(path + ": " + n.size() + " ids, the maximum is " + MAX_IDS);
-        }
-        var out = new ArrayList<String>(n.size());
-        for (int i = 0; i < n.size(); i++) {
-            out.add(id(n.get(i), path + "[" + i + "]"));
-        }
-        return out;
-    }
-
-    private float[] values(JsonNode n, String path) {
-        if (!n.isArray()) {
-            throw new Invalid(path + ": an array of numbers is required");
-        }
-        int dimension = index.dimension();
-        if (dimension > 0) {
-            checkDimension(n.size(), dimension);
-        }
-        float[] v = new float[n.size()];
-        boolean nonZero = false;
-        for (int i = 0; i < v.length; i++) {
-            JsonNode x = n.get(i);
-            if (!x.isNumber() || !Double.isFinite(x.asDouble())) {
-                throw new Invalid(path + "[" + i + "]: must be a finite number");
-            }
-            v[i] = (float) x.asDouble();
-            nonZero |= Math.abs(v[i]) >= 1e-8;
-        }
-        if (!nonZero) {
-            throw new Invalid(path + ": dense vectors must contain at least one non-zero value");
-        }
-        return v;
-    }
-
-    private static void checkDimension(int size, int dimension) {
-        if (size != dimension) {
-            throw new Invalid("Vector dimension " + size + " does not match the dimension of the index " + dimension);
-        }
-    }
-
-    private static Map<String, Object> metadata(JsonNode n, String path) {
-        if (!n.isObject()) {
-            throw new Invalid(path + ": metadata must be a flat JSON object");
-        }
-        var out = new LinkedHashMap<String, Object>();
-        var it = n.fields();
-        while (it.hasNext()) {
-            var e = it.next();
-            String k = e.getKey();
-            JsonNode v = e.getValue();
-            String at = path + "." + k;
-            if (k.startsWith("$")) {
-                throw new Invalid(at + ": metadata keys must not start with '$'");
-            }
-            if (v.isTextual()) {
-                out.put(k, v.textValue());
-            } else if (v.isNumber()) {
-                out.put(k, v.asDouble());
-            } else if (v.isBoolean()) {
-                out.put(k, v.booleanValue());
-            } else if (v.isArray()) {
-                var list = new ArrayList<String>();
-                for (JsonNode item : v) {
-                    if (!item.isTextual()) {
-                        throw new Invalid(at + ": Metadata value must be a string, number, boolean or list of strings");
-                    }
-                    list.add(item.textValue());
-                }
-                out.put(k, list);
-            } else {
-                throw new Invalid(at + ": Metadata value must be a string, number, boolean or list of strings"
-                        + (v.isNull() ? " (null is not supported: leave the key out)" : ""));
-            }
-        }
-        return out;
-    }
-
-    private void checkMetadataSize(Map<String, Object> metadata, String path) {
-        try {
-            int size = json.writeValueAsBytes(metadata).length;
-            if (size > MAX_METADATA_BYTES) {
-                throw new Invalid(path + ": Metadata size is " + size + " bytes, which exceeds the limit of " + MAX_METADATA_BYTES + " bytes per vector");
-            }
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    private static boolean ascii(String s) {
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (c == 0 || c > 0x7F) {
-                return false;
-            }
-        }
-        return true;
     }
 }

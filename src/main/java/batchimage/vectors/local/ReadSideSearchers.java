@@ -158,7 +158,7 @@ final class ReadSideSearchers extends ReferenceManager<IndexSearcher> {
     /** The vector size of the commit, 0 when it holds no vector. */
     private static int dimension(DirectoryReader r) {
         for (LeafReaderContext leaf : r.leaves()) {
-            FieldInfo f = leaf.reader().getFieldInfos().fieldInfo(LuceneNamespace.VECTOR);
+            FieldInfo f = leaf.reader().getFieldInfos().fieldInfo(VectorDocuments.VECTOR);
             if (f != null && f.getVectorDimension() > 0) {
                 return f.getVectorDimension();
             }
@@ -169,11 +169,11 @@ final class ReadSideSearchers extends ReferenceManager<IndexSearcher> {
     /** The logged records still upserted, as an index in memory written as the namespace's own. */
     private DirectoryReader memoryIndex(Map<String, VectorRecord> logged) throws IOException {
         var memory = new ByteBuffersDirectory();
-        try (var w = new IndexWriter(memory, LuceneNamespace.writerConfig())) {
+        try (var w = new IndexWriter(memory, NamespaceWriter.config())) {
             for (VectorRecord r : logged.values()) {
                 if (r != null) {
                     try {
-                        w.addDocument(LuceneNamespace.document(r));
+                        w.addDocument(VectorDocuments.document(r));
                     } catch (IllegalArgumentException refused) {
                         // refused by the writer too, when it was first written
                     }
@@ -209,7 +209,7 @@ final class ReadSideSearchers extends ReferenceManager<IndexSearcher> {
 
         /** The documents of the leaf with one of these ids, or null when none has. */
         private static FixedBitSet documents(LeafReader leaf, Set<String> ids) throws IOException {
-            Terms terms = leaf.terms(LuceneNamespace.ID);
+            Terms terms = leaf.terms(VectorDocuments.ID);
             if (terms == null || ids.isEmpty()) {
                 return null;
             }

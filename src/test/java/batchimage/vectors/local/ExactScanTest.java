@@ -92,7 +92,7 @@ class ExactScanTest {
         var r = new Random(9);
         var vectors = new ArrayList<float[]>();
         for (int i = 0; i < 50; i++) {
-            vectors.add(LuceneNamespace.unit(new float[] {(float) r.nextGaussian(), (float) r.nextGaussian(), (float) r.nextGaussian(),
+            vectors.add(VectorDocuments.unit(new float[] {(float) r.nextGaussian(), (float) r.nextGaussian(), (float) r.nextGaussian(),
                 (float) r.nextGaussian(), (float) r.nextGaussian(), (float) r.nextGaussian(), (float) r.nextGaussian(), (float) r.nextGaussian(),
                 (float) r.nextGaussian(), (float) r.nextGaussian(), (float) r.nextGaussian(), (float) r.nextGaussian(), (float) r.nextGaussian(),
                 (float) r.nextGaussian(), (float) r.nextGaussian(), (float) r.nextGaussian(), (float) r.nextGaussian()}));

@@ -83,6 +83,42 @@ class LuceneNamespaceTest {
     }
 
     @Test
+    void aWriteIsSeenByTheReadAfterItWhileOtherReadsRefreshTheSearcher() throws Exception {
+        var r = new Random(7);
+        try (var ns = new LuceneNamespace("t", dir)) {
+            ns.upsert(List.of(new VectorRecord("seed", random(r, 8), Map.of())));
+            var stop = new java.util.concurrent.atomic.AtomicBoolean();
+            // readers that keep refreshing the searcher, as health probes and other requests do beside a client
+            var readers = new ArrayList<Thread>();
+            for (int t = 0; t < 3; t++) {
+                var reader = new Thread(() -> {
+                    while (!stop.get()) {
+                        ns.fetch(List.of("seed"));
+                    }
+                });
+                reader.start();
+                readers.add(reader);
+            }
+            int missed = 0;
+            try {
+                for (int i = 0; i < 3000; i++) {
+                    String id = "w" + i;
+                    ns.upsert(List.of(new VectorRecord(id, random(r, 8), Map.of())));
+                    if (!ns.fetch(List.of(id)).containsKey(id)) {
+                        missed++;
+                    }
+                }
+            } finally {
+                stop.set(true);
+                for (Thread reader : readers) {
+                    reader.join();
+                }
+            }
+            assertThat(missed).as("acknowledged upserts a fetch right after did not see").isZero();
+        }
+    }
+
+    @Test
     void fetchGivesBackTheValuesAsUpsertedAndScoresAreCosines() {
         float[] v = {3f, 4f, 0f};
         try (var ns = new LuceneNamespace("t", dir)) {

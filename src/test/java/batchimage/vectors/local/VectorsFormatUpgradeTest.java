@@ -46,7 +46,7 @@ class VectorsFormatUpgradeTest {
             for (int i = 0; i < 500; i++) {
                 float[] v = random(r, dim);
                 vectors.put("old" + i, v);
-                writer.addDocument(LuceneNamespace.document(new VectorRecord("old" + i, v, Map.of("part", i % 2 == 0 ? "a" : "b"))));
+                writer.addDocument(VectorDocuments.document(new VectorRecord("old" + i, v, Map.of("part", i % 2 == 0 ? "a" : "b"))));
             }
         }
         assertThat(formats()).containsExactly("Lucene99HnswVectorsFormat");
