@@ -86,7 +86,7 @@ class ApiContractTest {
         doc.path("paths").properties().forEach(p -> p.getValue().properties().forEach(op ->
                 documented.add(op.getKey().toUpperCase(Locale.ROOT) + " " + p.getKey())));
 
-        assertThat(served).as("the REST routes").hasSize(15);
+        assertThat(served).as("the REST routes").hasSize(17);
         assertThat(documented).containsExactlyInAnyOrderElementsOf(served.stream().map(s -> s.substring(0, s.lastIndexOf(' '))).toList());
         // the verbs carry the route ids that metrics and logs show
         assertThat(served).contains("GET /api/search api-search", "POST /api/search api-search-post", "GET /api/records/{id} api-record",
@@ -94,7 +94,7 @@ class ApiContractTest {
                 "GET /api/enrich api-enrich", "POST /api/enrich api-enrich-post", "GET /api/dead-letters api-dead-letters",
                 "POST /api/dead-letters/{id}/replay api-dead-letter-replay", "POST /api/dead-letters/{id}/dismiss api-dead-letter-dismiss",
                 "POST /api/dead-letters/replay api-dead-letters-replay", "GET /api/images/{id} api-image",
-                "GET /api/images/{id}/thumbnail api-image-thumbnail");
+                "GET /api/images/{id}/thumbnail api-image-thumbnail", "GET /api/imports api-imports", "POST /api/imports api-imports-post");
     }
 
     @Test
@@ -107,7 +107,7 @@ class ApiContractTest {
                     assertThat(param.path("description").asText()).as(what + " " + param.path("name")).isNotBlank());
         }));
         assertThat(doc.path("paths").path("/api/search").path("get").path("parameters").findValuesAsText("name"))
-                .containsExactly("q", "namespace", "top_k", "filter", "include_metadata");
+                .containsExactly("q", "namespace", "top_k", "filter", "include_metadata", "like");
         assertThat(doc.path("components").path("securitySchemes").properties()).extracting(Map.Entry::getKey)
                 .containsExactlyInAnyOrder("bearer", "apiKeyHeader", "apiKeyCookie");
     }

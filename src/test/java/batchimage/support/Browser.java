@@ -22,7 +22,7 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 /**
  * Headless chromium through chromedriver (Debian's chromium and chromium-driver), with the flags this closed network
  * needs and a profile of its own, for the page's browser tests. Screenshots go to target/screenshots; those the
- * documentation shows (docs/PAGE.md) also to docs/screenshots, so that they stay current.
+ * documentation shows (docs/OPERATIONS.md, the library page) also to docs/screenshots, so that they stay current.
  */
 public final class Browser implements AutoCloseable {
 
