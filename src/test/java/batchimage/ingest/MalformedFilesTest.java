@@ -3,9 +3,8 @@ package batchimage.ingest;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import batchimage.app.BatchImage;
+import batchimage.support.RouteTestLibrary;
 import batchimage.support.TestLibrary;
-import batchimage.support.TestPostgres;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.ByteBuffer;
@@ -16,38 +15,59 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Properties;
 import java.util.stream.Stream;
+import org.apache.camel.main.MainConfigurationProperties;
+import org.apache.camel.test.main.junit5.CamelMainTestSupport;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Every file of ../shared/data/malformed dropped into the inbox of a running service: each ends in
- * done/ or error/ as cases.json says, with the counts it gives, and no entry vanishes.
+ * Every file of ../shared/data/malformed dropped into the inbox watched by the ingest routes: each ends in
+ * done/ or error/ as cases.json says, with the counts it gives, and no entry vanishes. Camel Main runs
+ * routes/ingest.camel.yaml and errors.camel.yaml alone (camel-test-main-junit5), over a database of its own:
+ * no HTTP server, model or index, which ingest does not use.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class MalformedFilesTest {
+class MalformedFilesTest extends CamelMainTestSupport {
 
     private static final Path CASES = TestLibrary.SHARED_DATA.resolve("malformed");
     private final ObjectMapper json = new ObjectMapper();
 
+    // made on first use: CamelTestSupport's constructor asks for the properties before the fields are set
+    private RouteTestLibrary library;
     private Path data;
     private String db;
-    private BatchImage app;
 
-    @BeforeAll
-    void start(@TempDir Path dir) {
-        data = dir;
-        db = TestPostgres.newDatabase("malformed");
-        app = TestLibrary.service(data, db, TestLibrary.NO_INDEXING);
+    private RouteTestLibrary library() {
+        if (library == null) {
+            library = new RouteTestLibrary("malformed", TestLibrary.NO_INDEXING);
+            data = library.data;
+            db = library.db;
+        }
+        return library;
+    }
+
+    @Override
+    protected void configure(MainConfigurationProperties config) {
+        library().configure(config, "ingest.camel.yaml", "errors.camel.yaml");
+    }
+
+    @Override
+    protected Properties useOverridePropertiesWithPropertiesComponent() {
+        return library().properties();
+    }
+
+    @Override
+    protected org.apache.camel.spi.Registry createCamelRegistry() {
+        return library().registry();
     }
 
     @AfterAll
     void stop() {
-        app.close();
+        library().close();
     }
 
     @TestFactory
