@@ -50,7 +50,7 @@ import org.slf4j.LoggerFactory;
  * since its configuration looks them up; the beans the YAML routes call are built in Java, so that the routes stay
  * about flow, each once and in the order they need each other, when Camel runs this configuration.
  */
-final class Beans implements CamelConfiguration {
+public final class Beans implements CamelConfiguration {
 
     private final Settings settings;
     private final DataSource dataSource;
@@ -88,6 +88,11 @@ final class Beans implements CamelConfiguration {
             main.bind("localModels", models);
         }
         main.configure().addConfiguration(new Beans(settings, dataSource, requestMetrics, media));
+    }
+
+    /** The configuration that binds the routes' beans alone, for a test of some routes without the whole service. */
+    public static CamelConfiguration routeBeans(Settings settings, DataSource dataSource, RequestMetrics requestMetrics, MediaFolders media) {
+        return new Beans(settings, dataSource, requestMetrics, media);
     }
 
     /**

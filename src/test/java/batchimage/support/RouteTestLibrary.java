@@ -21,6 +21,8 @@ public final class RouteTestLibrary implements AutoCloseable {
     public final String db;
     public final Settings settings;
     public final Database database;
+    private final batchimage.observe.RequestMetrics requestMetrics;
+    private final batchimage.images.MediaFolders mediaFolders;
 
     public RouteTestLibrary(String hint, Map<String, String> extra) {
         try {
@@ -33,6 +35,8 @@ public final class RouteTestLibrary implements AutoCloseable {
         }
         db = TestPostgres.newDatabase(hint);
         settings = TestLibrary.settings(TestLibrary.PROJECT, data, db, extra);
+        requestMetrics = new batchimage.observe.RequestMetrics();
+        mediaFolders = batchimage.images.MediaFolders.from(settings);
         database = Database.open(db, data, settings.getInt("database.pool-size"), settings.getInt("database.connect-timeout-ms"));
     }
 
@@ -44,7 +48,7 @@ public final class RouteTestLibrary implements AutoCloseable {
         }
         config.setRoutesIncludePattern(pattern.toString());
         config.setJmxEnabled(false);
-        config.addConfiguration(batchimage.app.Beans.class);
+        config.addConfiguration(batchimage.app.Beans.routeBeans(settings, database.dataSource(), requestMetrics, mediaFolders));
     }
 
     /** The beans BatchImage.create binds before Camel starts, for {@code createCamelRegistry}: app/Beans injects them. */
@@ -52,8 +56,8 @@ public final class RouteTestLibrary implements AutoCloseable {
         var registry = new org.apache.camel.support.DefaultRegistry();
         registry.bind("dataSource", database.dataSource());
         registry.bind("settings", settings);
-        registry.bind("requestMetrics", new batchimage.observe.RequestMetrics());
-        registry.bind("mediaFolders", batchimage.images.MediaFolders.from(settings));
+        registry.bind("requestMetrics", requestMetrics);
+        registry.bind("mediaFolders", mediaFolders);
         return registry;
     }
 
@@ -69,5 +73,11 @@ public final class RouteTestLibrary implements AutoCloseable {
     @Override
     public void close() {
         database.close();
+        // the data folder goes with the test, as a @TempDir would
+        try (var paths = Files.walk(data)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 }
