@@ -54,17 +54,6 @@ public final class LibraryApi {
     static final int MAX_AGE = 60;
 
     static int maxAge(String value) {
-        if (value == null || value.isBlank()) {
-            return 0;
-        }
-        try {
-            int n = Integer.parseInt(value.strip());
-            if (n >= 0 && n <= MAX_AGE) {
-                return n;
-            }
-        } catch (NumberFormatException e) {
-            // answered below
-        }
-        throw ApiError.badRequest("max_age", "max_age must be a whole number of seconds from 0 to " + MAX_AGE + ", found '" + value + "'");
+        return HttpRequests.wholeNumber("max_age", value, 0, 0, MAX_AGE, " of seconds");
     }
 }

@@ -65,17 +65,6 @@ public final class SearchApi {
     }
 
     static int tags(String value) {
-        if (value == null || value.isBlank()) {
-            return DEFAULT_TAGS;
-        }
-        try {
-            int n = Integer.parseInt(value.strip());
-            if (n >= 0 && n <= MAX_TAGS) {
-                return n;
-            }
-        } catch (NumberFormatException e) {
-            // answered below
-        }
-        throw ApiError.badRequest("tags", "tags must be a whole number from 0 to " + MAX_TAGS + ", found '" + value + "'");
+        return HttpRequests.wholeNumber("tags", value, DEFAULT_TAGS, 0, MAX_TAGS, "");
     }
 }

@@ -1,6 +1,6 @@
 package batchimage.deadletter;
 
-import batchimage.http.ApiError;
+import batchimage.http.HttpRequests;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -30,18 +30,7 @@ public final class DeadLetterList {
 
     /** Checks a limit given as text (a query parameter); null or blank: the default. */
     public static int limit(String value) {
-        if (value == null || value.isBlank()) {
-            return DEFAULT_LIMIT;
-        }
-        try {
-            int n = Integer.parseInt(value.strip());
-            if (n >= 1 && n <= MAX_LIMIT) {
-                return n;
-            }
-        } catch (NumberFormatException e) {
-            // answered below
-        }
-        throw ApiError.badRequest("limit", "limit must be a whole number from 1 to " + MAX_LIMIT + ", found '" + value + "'");
+        return HttpRequests.wholeNumber("limit", value, DEFAULT_LIMIT, 1, MAX_LIMIT, "");
     }
 
     /** The dead letters of a stage and a file (null: any), newest first, at most limit, with how many there are in all. */

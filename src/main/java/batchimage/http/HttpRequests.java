@@ -33,6 +33,25 @@ public final class HttpRequests {
         return out;
     }
 
+    /**
+     * A whole number given as text (a query parameter) from {@code min} to {@code max}; null or blank: {@code whenBlank}.
+     * Anything else is 400 naming the parameter; {@code unit} (as " of seconds", or "") goes into its message.
+     */
+    public static int wholeNumber(String name, String value, int whenBlank, int min, int max, String unit) {
+        if (value == null || value.isBlank()) {
+            return whenBlank;
+        }
+        try {
+            int n = Integer.parseInt(value.strip());
+            if (n >= min && n <= max) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // answered below
+        }
+        throw ApiError.badRequest(name, name + " must be a whole number" + unit + " from " + min + " to " + max + ", found '" + value + "'");
+    }
+
     /** The first value of a query parameter, or null. */
     public static String first(Map<String, List<String>> query, String key) {
         List<String> v = query.get(key);

@@ -1,6 +1,6 @@
 package batchimage.ingest;
 
-import batchimage.http.ApiError;
+import batchimage.http.HttpRequests;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -34,18 +34,7 @@ public final class ImportHistory {
 
     /** Checks a limit given as text (a query parameter); null or blank: the default. */
     public static int limit(String value) {
-        if (value == null || value.isBlank()) {
-            return DEFAULT_LIMIT;
-        }
-        try {
-            int n = Integer.parseInt(value.strip());
-            if (n >= 1 && n <= MAX_LIMIT) {
-                return n;
-            }
-        } catch (NumberFormatException e) {
-            // answered below
-        }
-        throw ApiError.badRequest("limit", "limit must be a whole number from 1 to " + MAX_LIMIT + ", found '" + value + "'");
+        return HttpRequests.wholeNumber("limit", value, DEFAULT_LIMIT, 1, MAX_LIMIT, "");
     }
 
     public Map<String, Object> list(int limit) {
