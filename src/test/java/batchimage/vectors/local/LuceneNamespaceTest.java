@@ -101,7 +101,7 @@ class LuceneNamespaceTest {
             }
             int missed = 0;
             try {
-                for (int i = 0; i < 3000; i++) {
+                for (int i = 0; i < 500; i++) {
                     String id = "w" + i;
                     ns.upsert(List.of(new VectorRecord(id, random(r, 8), Map.of())));
                     if (!ns.fetch(List.of(id)).containsKey(id)) {
