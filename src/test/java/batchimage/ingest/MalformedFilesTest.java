@@ -3,7 +3,7 @@ package batchimage.ingest;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import batchimage.support.RouteTestLibrary;
+import batchimage.support.RoutesUnderTest;
 import batchimage.support.TestLibrary;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -15,14 +15,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Properties;
 import java.util.stream.Stream;
-import org.apache.camel.main.MainConfigurationProperties;
-import org.apache.camel.test.main.junit5.CamelMainTestSupport;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
-import org.junit.jupiter.api.TestInstance;
 
 /**
  * Every file of ../shared/data/malformed dropped into the inbox watched by the ingest routes: each ends in
@@ -30,45 +25,20 @@ import org.junit.jupiter.api.TestInstance;
  * routes/ingest.camel.yaml and errors.camel.yaml alone (camel-test-main-junit5), over a database of its own:
  * no HTTP server, model or index, which ingest does not use.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class MalformedFilesTest extends CamelMainTestSupport {
+class MalformedFilesTest extends RoutesUnderTest {
+
+    @Override
+    protected String[] routesFiles() {
+        return new String[] {"ingest.camel.yaml", "errors.camel.yaml"};
+    }
+
+    @Override
+    protected java.util.Map<String, String> settings() {
+        return TestLibrary.NO_INDEXING;
+    }
 
     private static final Path CASES = TestLibrary.SHARED_DATA.resolve("malformed");
     private final ObjectMapper json = new ObjectMapper();
-
-    // made on first use: CamelTestSupport's constructor asks for the properties before the fields are set
-    private RouteTestLibrary library;
-    private Path data;
-    private String db;
-
-    private RouteTestLibrary library() {
-        if (library == null) {
-            library = new RouteTestLibrary("malformed", TestLibrary.NO_INDEXING);
-            data = library.data;
-            db = library.db;
-        }
-        return library;
-    }
-
-    @Override
-    protected void configure(MainConfigurationProperties config) {
-        library().configure(config, "ingest.camel.yaml", "errors.camel.yaml");
-    }
-
-    @Override
-    protected Properties useOverridePropertiesWithPropertiesComponent() {
-        return library().properties();
-    }
-
-    @Override
-    protected org.apache.camel.spi.Registry createCamelRegistry() {
-        return library().registry();
-    }
-
-    @AfterAll
-    void stop() {
-        library().close();
-    }
 
     @TestFactory
     Stream<DynamicTest> eachCaseEndsAsCasesJsonSays() throws Exception {
@@ -87,21 +57,21 @@ class MalformedFilesTest extends CamelMainTestSupport {
             // which must import with its accents (RecordReaderTest and IngestInboxTest prove real Latin-1 bytes are refused)
             expectedFolder = "done";
         }
-        Files.write(data.resolve("inbox").resolve(name), bytes);
-        Path landed = data.resolve(expectedFolder).resolve(name);
+        Files.write(data().resolve("inbox").resolve(name), bytes);
+        Path landed = data().resolve(expectedFolder).resolve(name);
         await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(landed));
-        assertThat(data.resolve("inbox").resolve(name)).doesNotExist();
+        assertThat(data().resolve("inbox").resolve(name)).doesNotExist();
 
-        long imported = TestLibrary.count(db, "SELECT count(*) FROM image_library WHERE source_file = '" + name + "'");
-        long rejected = TestLibrary.count(db, "SELECT count(*) FROM dead_letter WHERE stage = 'ingest' AND source_file = '" + name + "'");
+        long imported = TestLibrary.count(db(), "SELECT count(*) FROM image_library WHERE source_file = '" + name + "'");
+        long rejected = TestLibrary.count(db(), "SELECT count(*) FROM dead_letter WHERE stage = 'ingest' AND source_file = '" + name + "'");
         if (expectedFolder.equals("error")) {
             assertThat(imported).isZero();
-            Path report = data.resolve("error").resolve(name + ".error.txt");
+            Path report = data().resolve("error").resolve(name + ".error.txt");
             assertThat(report).exists();
             String text = Files.readString(report);
             assertThat(text).contains(name, "problem:", "stored:    nothing from this file");
-            assertThat(TestLibrary.count(db, "SELECT count(*) FROM import_run WHERE file_name = '" + name + "' AND outcome = 'error'")).isEqualTo(1);
-            assertThat(TestLibrary.count(db, "SELECT count(*) FROM dead_letter WHERE stage = 'ingest-file' AND source_file = '" + name + "'")).isEqualTo(1);
+            assertThat(TestLibrary.count(db(), "SELECT count(*) FROM import_run WHERE file_name = '" + name + "' AND outcome = 'error'")).isEqualTo(1);
+            assertThat(TestLibrary.count(db(), "SELECT count(*) FROM dead_letter WHERE stage = 'ingest-file' AND source_file = '" + name + "'")).isEqualTo(1);
             if (name.contains("truncated")) {
                 assertThat(text).containsPattern("where: +line \\d+, column \\d+, while reading sub-theme 'CASES', index \\d+");
             }
@@ -117,7 +87,7 @@ class MalformedFilesTest extends CamelMainTestSupport {
             return;
         }
         if (latin1InName) {
-            assertThat(TestLibrary.text(db, "SELECT description FROM image_library WHERE source_file = '" + name + "'"))
+            assertThat(TestLibrary.text(db(), "SELECT description FROM image_library WHERE source_file = '" + name + "'"))
                     .isEqualTo("caf\u00e9, cr\u00e8me");
             return;
         }
@@ -135,7 +105,7 @@ class MalformedFilesTest extends CamelMainTestSupport {
         }
         // nothing vanishes: every entry of the file is a row (after last-wins for duplicate ids) or a dead letter
         long entries = countEntries(bytes);
-        long duplicates = TestLibrary.count(db,
+        long duplicates = TestLibrary.count(db(),
                 "SELECT superseded FROM import_run WHERE file_name = '" + name + "' AND outcome = 'done' ORDER BY id DESC LIMIT 1");
         assertThat(imported + rejected + duplicates).isEqualTo(entries);
         if (name.contains("mixed")) {
@@ -145,18 +115,18 @@ class MalformedFilesTest extends CamelMainTestSupport {
 
     private void checkMixed(String name) {
         // record 60 appears twice: the second wins
-        assertThat(TestLibrary.text(db, "SELECT description FROM image_library WHERE name = 'batch_cases_0060'")).contains("second wins");
-        assertThat(TestLibrary.count(db, "SELECT count(*) FROM image_library WHERE name = 'batch_cases_0060'")).isEqualTo(1);
+        assertThat(TestLibrary.text(db(), "SELECT description FROM image_library WHERE name = 'batch_cases_0060'")).contains("second wins");
+        assertThat(TestLibrary.count(db(), "SELECT count(*) FROM image_library WHERE name = 'batch_cases_0060'")).isEqualTo(1);
         // 55 has no file_name: the name is made from the sub-theme and the id
-        assertThat(TestLibrary.count(db, "SELECT count(*) FROM image_library WHERE source_file = '" + name
+        assertThat(TestLibrary.count(db(), "SELECT count(*) FROM image_library WHERE source_file = '" + name
                 + "' AND name ~ '^[A-Z_]+_[0-9a-f]{8}$'")).isGreaterThanOrEqualTo(1);
         // 48's long prompt is kept whole; emoji and CJK are kept exactly; the Windows path as given
-        assertThat(TestLibrary.count(db, "SELECT max(length(prompt)) FROM image_library WHERE source_file = '" + name + "'")).isGreaterThan(100_000);
-        assertThat(TestLibrary.text(db, "SELECT description FROM image_library WHERE name = 'batch_cases_0043'")).contains("\ud83c\udf0a");
-        assertThat(TestLibrary.text(db, "SELECT file_path FROM image_library WHERE name = 'batch_cases_0044'")).startsWith("C:\\Users\\");
+        assertThat(TestLibrary.count(db(), "SELECT max(length(prompt)) FROM image_library WHERE source_file = '" + name + "'")).isGreaterThan(100_000);
+        assertThat(TestLibrary.text(db(), "SELECT description FROM image_library WHERE name = 'batch_cases_0043'")).contains("\ud83c\udf0a");
+        assertThat(TestLibrary.text(db(), "SELECT file_path FROM image_library WHERE name = 'batch_cases_0044'")).startsWith("C:\\Users\\");
         // each rejection says why
         List<String> reasons = new ArrayList<>();
-        try (var c = java.sql.DriverManager.getConnection(db); var st = c.createStatement();
+        try (var c = java.sql.DriverManager.getConnection(db()); var st = c.createStatement();
              var rs = st.executeQuery("SELECT reason FROM dead_letter WHERE stage = 'ingest' AND source_file = '" + name + "'")) {
             while (rs.next()) {
                 reasons.add(rs.getString(1));
