@@ -54,7 +54,15 @@ public final class Namespaces {
 
     /** Where search looks: the live generation. */
     public String read(String namespace) {
-        var m = state();
+        return read(state(), namespace);
+    }
+
+    /**
+     * Where search looks by the model record {@code m} as read once ({@link #state()}): a search takes one reading
+     * for the model that embeds its query and for every namespace it asks, so that a switch of generation under
+     * way never pairs a query of the old model with vectors of the new.
+     */
+    public static String read(ModelRecord.Model m, String namespace) {
         return m == null ? namespace : name(namespace, m.generation());
     }
 

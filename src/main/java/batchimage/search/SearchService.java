@@ -4,6 +4,7 @@ import batchimage.library.FilterSql;
 import batchimage.library.Library;
 
 import batchimage.embed.EmbeddingsClient;
+import batchimage.index.ModelRecord;
 import batchimage.index.Namespaces;
 import batchimage.vectors.PineconeClient;
 import java.util.ArrayList;
@@ -50,8 +51,7 @@ public final class SearchService {
     }
 
     /** A query is compared with vectors of the model that made them: the live generation's, whatever this process embeds with. */
-    private EmbeddingsClient queryEmbeddings() {
-        var live = namespaces.state();
+    private EmbeddingsClient queryEmbeddings(ModelRecord.Model live) {
         if (live == null || otherModel == null || live.model().equals(embeddings.config().model())) {
             return embeddings;
         }
@@ -82,19 +82,21 @@ public final class SearchService {
     }
 
     private List<SearchHit> byMeaning(SearchRequest request) {
-        float[] vector = queryEmbeddings().embed(List.of(request.query())).get(0);
+        // one reading of the live generation for the query's model and every namespace asked
+        ModelRecord.Model live = namespaces.state();
+        float[] vector = queryEmbeddings(live).embed(List.of(request.query())).get(0);
         if (!request.namespace().equals(SearchRequest.BOTH)) {
             String ns = request.namespace();
             var out = new ArrayList<SearchHit>();
-            for (PineconeClient.Match m : index.query(namespaces.read(ns), vector, request.topK(), request.filterJson())) {
+            for (PineconeClient.Match m : index.query(Namespaces.read(live, ns), vector, request.topK(), request.filterJson())) {
                 out.add(SearchHit.of(m.id(), m.score(), ns, List.of(ns), Map.of(ns, m.score()), m.metadata()));
             }
             return out;
         }
         int candidates = Math.max(request.topK(), FUSION_CANDIDATES);
         // the two namespaces are asked at once: with Pinecone each query is a round trip
-        var prompt = CompletableFuture.supplyAsync(() -> ranked(SearchRequest.PROMPT, vector, candidates, request));
-        List<Fusion.Ranked> description = ranked(SearchRequest.DESCRIPTION, vector, candidates, request);
+        var prompt = CompletableFuture.supplyAsync(() -> ranked(Namespaces.read(live, SearchRequest.PROMPT), vector, candidates, request));
+        List<Fusion.Ranked> description = ranked(Namespaces.read(live, SearchRequest.DESCRIPTION), vector, candidates, request);
         var rankings = new LinkedHashMap<String, List<Fusion.Ranked>>();
         try {
             rankings.put(SearchRequest.PROMPT, prompt.join());
@@ -105,9 +107,10 @@ public final class SearchService {
         return Fusion.fuse(rankings, request.topK());
     }
 
-    private List<Fusion.Ranked> ranked(String namespace, float[] vector, int candidates, SearchRequest request) {
+    /** {@code indexName}: the namespace's name in the generation searched. */
+    private List<Fusion.Ranked> ranked(String indexName, float[] vector, int candidates, SearchRequest request) {
         var ranked = new ArrayList<Fusion.Ranked>();
-        for (PineconeClient.Match m : index.query(namespaces.read(namespace), vector, candidates, request.filterJson())) {
+        for (PineconeClient.Match m : index.query(indexName, vector, candidates, request.filterJson())) {
             ranked.add(new Fusion.Ranked(m.id(), m.score(), m.metadata()));
         }
         return ranked;

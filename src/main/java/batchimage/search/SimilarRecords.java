@@ -1,6 +1,7 @@
 package batchimage.search;
 
 import batchimage.http.ApiError;
+import batchimage.index.ModelRecord;
 import batchimage.index.Namespaces;
 import batchimage.library.Library;
 import batchimage.vectors.PineconeClient;
@@ -42,10 +43,11 @@ final class SimilarRecords {
         }
         List<String> asked = request.namespace().equals(SearchRequest.BOTH)
                 ? List.of(SearchRequest.PROMPT, SearchRequest.DESCRIPTION) : List.of(request.namespace());
-        // the record's own vectors, of the live generation that search reads
+        // the record's own vectors, of the live generation that search reads, the same generation for every step
+        ModelRecord.Model live = namespaces.state();
         var own = new LinkedHashMap<String, float[]>();
         for (String ns : asked) {
-            VectorRecord v = index.fetch(namespaces.read(ns), List.of(id)).get(id);
+            VectorRecord v = index.fetch(Namespaces.read(live, ns), List.of(id)).get(id);
             if (v != null && v.values() != null && v.values().length > 0) {
                 own.put(ns, v.values());
             }
@@ -57,7 +59,7 @@ final class SimilarRecords {
         // one more candidate than needed: the record itself is the nearest to its own vector
         int candidates = Math.max(request.topK(), own.size() > 1 ? SearchService.FUSION_CANDIDATES : request.topK()) + 1;
         var futures = new LinkedHashMap<String, CompletableFuture<List<Fusion.Ranked>>>();
-        own.forEach((ns, vector) -> futures.put(ns, CompletableFuture.supplyAsync(() -> ranked(ns, vector, candidates, request))));
+        own.forEach((ns, vector) -> futures.put(ns, CompletableFuture.supplyAsync(() -> ranked(Namespaces.read(live, ns), vector, candidates, request))));
         var rankings = new LinkedHashMap<String, List<Fusion.Ranked>>();
         try {
             futures.forEach((ns, f) -> rankings.put(ns, f.join()));
@@ -76,9 +78,10 @@ final class SimilarRecords {
         return Fusion.fuse(rankings, request.topK());
     }
 
-    private List<Fusion.Ranked> ranked(String namespace, float[] vector, int candidates, SearchRequest request) {
+    /** {@code indexName}: the namespace's name in the generation searched. */
+    private List<Fusion.Ranked> ranked(String indexName, float[] vector, int candidates, SearchRequest request) {
         var ranked = new ArrayList<Fusion.Ranked>();
-        for (PineconeClient.Match m : index.query(namespaces.read(namespace), vector, candidates, request.filterJson())) {
+        for (PineconeClient.Match m : index.query(indexName, vector, candidates, request.filterJson())) {
             if (!m.id().equals(request.like())) {
                 ranked.add(new Fusion.Ranked(m.id(), m.score(), m.metadata()));
             }

@@ -1,11 +1,13 @@
 package batchimage.ingest;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import batchimage.support.RoutesUnderTest;
 import batchimage.support.TestLibrary;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -59,9 +61,10 @@ class FailureMidFileTest extends RoutesUnderTest {
         Files.move(tmp, data().resolve("inbox").resolve(name));
 
         assertThat(done.matches(60, TimeUnit.SECONDS)).as("the inbox route finished with the file").isTrue();
+        // the file component moves the file once the exchange is done
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(data().resolve("error").resolve(name)));
         assertThat(batches.get()).as("batches of 2 records the import began to store").isEqualTo(3);
         assertThat(TestLibrary.count(db(), "SELECT count(*) FROM image_library")).as("records kept from the file").isZero();
-        assertThat(data().resolve("error").resolve(name)).exists();
         assertThat(data().resolve("inbox").resolve(name)).doesNotExist();
         String report = Files.readString(data().resolve("error").resolve(name + ".error.txt"));
         assertThat(report).contains(name, "no space left on device", "stored:    nothing from this file");

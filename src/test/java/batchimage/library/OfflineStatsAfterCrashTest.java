@@ -59,7 +59,7 @@ class OfflineStatsAfterCrashTest {
                     inFlight = ids;
                 } else {
                     acked.addAll(ids);
-                    inFlight = Set.of();
+                    inFlight = new HashSet<>();
                 }
             }
         }
