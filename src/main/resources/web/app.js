@@ -27,7 +27,7 @@ const ui = {
   keyCancel: $('key-cancel'), likeBanner: $('like-banner'), detailSimilar: $('detail-similar'), refine: document.querySelector('#search-form .refine'),
 };
 
-const NAMESPACE_LABELS = { both: 'prompts and tags', prompt: 'prompts', description: 'tags' };
+const NAMESPACE_LABELS = { hybrid: 'words, prompts and tags', both: 'prompts and tags', prompt: 'prompts', description: 'tags', lexical: 'words' };
 
 const api = new Api(askKey);
 const VIEW_TITLES = { status: 'Status', 'dead-letters': 'Dead letters', delete: 'Delete' };
@@ -362,7 +362,7 @@ function showResults(state, answer) {
     const within = filters ? ` with ${filters}` : '';
     const hint = pending > 0
       ? ' yet: the service is still indexing, so try again in a moment.'
-      : `. ${filters ? 'Try fewer filters, ' : 'Try '}other words${state.q && state.namespace !== 'both' ? ', or search both prompts and tags' : ''}.`;
+      : `. ${filters ? 'Try fewer filters, ' : 'Try '}other words${state.q && state.namespace !== 'hybrid' ? ', or search words and meaning (hybrid)' : ''}.`;
     showEmpty(`${what}${within}${hint}`, 'none');
     return;
   }
@@ -500,7 +500,7 @@ function renderCards(state, matches) {
 }
 
 function scoreTitle(hit) {
-  const parts = [`score ${formatScore(hit.score)}${hit.namespace === 'both' ? ' (fused)' : ''}`];
+  const parts = [`score ${formatScore(hit.score)}${hit.namespace === 'both' || hit.namespace === 'hybrid' ? ' (fused)' : ''}`];
   if (hit.scores && typeof hit.scores === 'object') {
     for (const [ns, s] of Object.entries(hit.scores)) parts.push(`${ns} ${formatScore(s)}`);
   }

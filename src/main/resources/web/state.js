@@ -2,7 +2,8 @@
 // &top_k=&open= (and the dead letters' stage=&file=&state=), so that a view can be linked and bookmarked, reloading
 // restores it, and back/forward walk through it.
 
-export const NAMESPACES = ['both', 'prompt', 'description'];
+/** What "Search in" offers: hybrid (the API's default mode), a dense namespace or both, or the words alone. */
+export const NAMESPACES = ['hybrid', 'both', 'prompt', 'description', 'lexical'];
 export const VIEWS = ['search', 'status', 'dead-letters', 'delete'];
 /** The filters of the search form and of delete: the query key, the metadata key, and how it matches. */
 export const FILTERS = [
@@ -29,7 +30,7 @@ export function readState(search) {
     view: VIEWS.includes(view) ? view : 'search',
     q: like ? '' : (p.get('q') || '').trim(),
     like: UUID.test(like) ? like.toLowerCase() : '',
-    namespace: NAMESPACES.includes(namespace) ? namespace : 'both',
+    namespace: NAMESPACES.includes(namespace) ? namespace : 'hybrid',
     top_k: Number.isInteger(k) && k >= 1 && k <= MAX_TOP_K ? k : DEFAULT_TOP_K,
     open: p.get('open') || '',
     stage: p.get('stage') || '',
@@ -52,7 +53,7 @@ export function writeState(state) {
     } else if (view === 'search' && state.q) {
       p.set('q', state.q);
     }
-    if (view === 'search' && state.namespace && state.namespace !== 'both') p.set('namespace', state.namespace);
+    if (view === 'search' && state.namespace && state.namespace !== 'hybrid') p.set('namespace', state.namespace);
     for (const f of FILTERS) if (state[f.key]) p.set(f.key, state[f.key]);
     if (view === 'delete' && state.filter) p.set('filter', state.filter);
     if (view === 'search' && state.top_k && state.top_k !== DEFAULT_TOP_K) p.set('top_k', String(state.top_k));
@@ -90,7 +91,7 @@ export function filterOf(state) {
   return Object.keys(f).length ? f : null;
 }
 
-/** GET /api/search for a state (docs/API.md: q or like, namespace, top_k, filter as URL-encoded JSON). */
+/** GET /api/search for a state (docs/API.md: q or like, mode or namespace, top_k, filter as URL-encoded JSON). */
 export function searchPath(state) {
   const p = new URLSearchParams();
   if (state.like) {
@@ -98,7 +99,14 @@ export function searchPath(state) {
   } else {
     p.set('q', state.q);
   }
-  p.set('namespace', state.namespace);
+  // hybrid and lexical are modes (docs/API.md); records like a record are found by meaning only
+  if (state.like) {
+    p.set('namespace', ['prompt', 'description'].includes(state.namespace) ? state.namespace : 'both');
+  } else if (state.namespace === 'hybrid' || state.namespace === 'lexical') {
+    p.set('mode', state.namespace);
+  } else {
+    p.set('namespace', state.namespace);
+  }
   p.set('top_k', String(state.top_k));
   const filter = filterOf(state);
   if (filter) p.set('filter', JSON.stringify(filter));

@@ -73,9 +73,19 @@ public final class LibraryShapes {
             @Schema(nullable = true, description = "the last sync's report (SyncReport), or null", additionalProperties = Schema.AdditionalPropertiesValue.TRUE) @JsonProperty("last_sync") Map<String, Object> lastSync,
             @ArraySchema(arraySchema = @Schema(description = "the last syncs' reports (SyncReport), newest first"), schema = @Schema(type = "object", additionalProperties = Schema.AdditionalPropertiesValue.TRUE)) List<Map<String, Object>> syncs,
             ModelFigures model,
+            @Schema(nullable = true, description = "this process's lexical index (the words of hybrid search), brought in step first; absent without one")
+            LexicalFigures lexical,
             @Schema(nullable = true, description = "a full reindex under way: its progress; else null", additionalProperties = Schema.AdditionalPropertiesValue.TRUE) @JsonProperty("full_reindex") Map<String, Object> fullReindex,
             @Schema(description = "what the index says: dimension and vectors per namespace, or error", additionalProperties = Schema.AdditionalPropertiesValue.TRUE) Map<String, Object> index,
             @Schema(format = "date-time", description = "when these figures were read") @JsonProperty("as_of") String asOf) {
+    }
+
+    @Schema(name = "LexicalFigures", requiredProperties = {"records", "library", "this_process_writes"})
+    public record LexicalFigures(
+            @Schema(description = "records in this process's index of words") long records,
+            @Schema(description = "active records of the library with words (indexed at least once)") long library,
+            @Schema(description = "whether this process writes the index (else it reads what another committed)") @JsonProperty("this_process_writes")
+            boolean thisProcessWrites) {
     }
 
     @Schema(name = "ImportInProgress", description = "An import under way (import_run running); how far it is is known to the service that imports it",

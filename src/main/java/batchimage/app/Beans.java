@@ -19,10 +19,13 @@ import batchimage.index.Namespaces;
 import batchimage.ingest.Importer;
 import batchimage.ingest.ImportLeases;
 import batchimage.ingest.InboxLocks;
+import batchimage.lexical.LexicalFeed;
+import batchimage.lexical.LexicalIndex;
 import batchimage.library.Deleter;
 import batchimage.library.Library;
 import batchimage.library.LibraryStats;
 import batchimage.observe.RequestMetrics;
+import batchimage.search.HybridSettings;
 import batchimage.search.SearchService;
 import batchimage.sync.Synchronizer;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -146,8 +149,18 @@ public final class Beans implements CamelConfiguration {
         registry.bind("indexer", indexer);
 
         var otherModels = new HashMap<String, EmbeddingsClient>();
+        var hybrid = HybridSettings.of(settings.get("search.hybrid.k"), settings.get("search.hybrid.candidates"),
+                settings.get("search.hybrid.weight.lexical"), settings.get("search.hybrid.weight.prompt"),
+                settings.get("search.hybrid.weight.description"), settings.get("search.lexical.boost.words"), settings.get("search.lexical.boost.tags"),
+                settings.get("search.lexical.boost.prompt"), settings.get("search.lexical.boost.name"));
+        // the lexical side of search: this process's index of the records' words in <data>/lexical, fed from PostgreSQL
+        // (route lexical-feed); read-side when another process of the data folder writes it
+        var words = LexicalIndex.open(settings.dataDir().resolve("lexical"), hybrid.boosts());
+        registry.bind("lexicalIndex", words);
+        var feed = new LexicalFeed(dataSource, words);
+        registry.bind("lexicalFeed", feed);
         var search = new SearchService(embeddings, pinecone, new Library(dataSource), namespaces,
-                (model, dimensions) -> embeddingsFor(camel, embeddings, otherModels, model, dimensions));
+                (model, dimensions) -> embeddingsFor(camel, embeddings, otherModels, model, dimensions), words, hybrid);
         registry.bind("searchService", search);
 
         // the sync route's steps: one run at a time on the database, its drift recorded in sync_run;
@@ -155,18 +168,19 @@ public final class Beans implements CamelConfiguration {
         String settle = settings.get("sync.settle-seconds");
         int settleSeconds = !settle.isBlank() ? Integer.parseInt(settle.strip()) : dimensionCheck.local() ? 0 : 60;
         registry.bind("synchronizer", new Synchronizer(dataSource, pinecone, settleSeconds, settings.getInt("sync.wait-seconds"),
-                namespaces, healing));
+                namespaces, healing, feed));
         // a full reindex (the sync route in mode full): every record embedded again, the model of the vectors recorded
         registry.bind("fullReindex", new FullReindex(pinecone, embeddings, dimensionCheck, modelRecord, namespaces));
 
         var enricher = enricher();
         registry.bind("enricher", enricher);
         var deleter = new Deleter(dataSource, pinecone, namespaces);
+        deleter.afterDelete(feed::catchUp);
         registry.bind("deleter", deleter);
         // this process's running imports in import_run, and the runs of processes that ended closed as interrupted
         var leases = new ImportLeases(dataSource, settings.getInt("ingest.lock-lease-seconds"), true);
         registry.bind("importLeases", leases);
-        var stats = new LibraryStats(dataSource, pinecone, enricher, config.model(), config.dimensions(), leases.progress());
+        var stats = new LibraryStats(dataSource, pinecone, enricher, config.model(), config.dimensions(), leases.progress(), feed);
         registry.bind("libraryStats", stats);
         var letters = new DeadLetterList(dataSource);
         registry.bind("deadLetterList", letters);

@@ -24,8 +24,12 @@ final class SearchCommand extends AdminCommand {
     @Parameters(arity = "0..1", paramLabel = "QUERY", description = "what to look for, in words; leave it out (or \"\") to list what --filter matches")
     String query;
 
-    @Option(names = "--namespace", paramLabel = "prompt|description|both", defaultValue = "both",
-            description = "search the prompts, the tags (description), or both fused by rank (default)")
+    @Option(names = "--mode", paramLabel = "hybrid|dense|lexical",
+            description = "hybrid: the words and both namespaces' vectors fused by rank (default); dense: the vectors alone (the default with --namespace); lexical: the words alone")
+    String mode;
+
+    @Option(names = "--namespace", paramLabel = "prompt|description|both",
+            description = "the dense lists to search: the prompts, the tags (description), or both fused by rank; given alone it means --mode dense")
     String namespace;
 
     @Option(names = "--filter", paramLabel = "JSON", description = "Pinecone filter over name, file_path, description, theme, sub_theme, original_prompt, tags, e.g. '{\"sub_theme\": \"ANIMAL\"}'")
@@ -46,7 +50,7 @@ final class SearchCommand extends AdminCommand {
 
     @Override
     void check() {
-        request = SearchRequest.of(query, namespace, topK, true, SearchRequest.parseFilter(filter), like);
+        request = SearchRequest.of(query, namespace, topK, true, SearchRequest.parseFilter(filter), like, mode);
     }
 
     /** The query is the command's parameter, not an option. */
@@ -60,7 +64,10 @@ final class SearchCommand extends AdminCommand {
     JsonNode remote(ServiceCall service) throws IOException, InterruptedException {
         ObjectNode body = json.createObjectNode();
         body.put("query", request.query());
-        body.put("namespace", request.namespace());
+        if (namespace != null && !namespace.isBlank()) {
+            body.put("namespace", request.namespace());
+        }
+        body.put("mode", request.mode());
         body.put("top_k", request.topK());
         if (request.like() != null) {
             body.put("like", request.like());

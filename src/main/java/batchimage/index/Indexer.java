@@ -54,9 +54,14 @@ public final class Indexer implements AutoCloseable {
             RETURNING id, name, file_path, prompt, description, theme, sub_theme, prompt_fp, description_fp, source_file, index_attempts
             """;
 
-    /** Only rows still claimed by this batch are written: a record re-imported meanwhile stays pending. */
+    /**
+     * Only rows still claimed by this batch are written: a record re-imported meanwhile stays pending. Every instance's
+     * lexical index takes the record's words from this transaction on (lexical_xid), whatever became of its vectors:
+     * they are made of the content claimed, which is current.
+     */
     private static final String FINISH = """
             UPDATE image_library SET
+                lexical_xid = pg_current_xact_id(),
                 prompt_fp = ?, description_fp = ?,
                 index_state = CASE WHEN ? THEN 'indexed' WHEN index_attempts + 1 >= ? THEN 'failed' ELSE 'pending' END,
                 index_error = ?,

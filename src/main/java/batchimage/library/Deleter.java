@@ -58,7 +58,7 @@ public final class Deleter {
     }
 
     private static final String MARK = """
-            UPDATE image_library t SET status = 'deleted', updated_at = CASE WHEN old.was = 'active' THEN now() ELSE t.updated_at END
+            UPDATE image_library t SET status = 'deleted', lexical_xid = pg_current_xact_id(), updated_at = CASE WHEN old.was = 'active' THEN now() ELSE t.updated_at END
             FROM (SELECT id, status AS was FROM image_library WHERE id = ANY (?::uuid[])) old
             WHERE t.id = old.id
             RETURNING t.id::text, old.was = 'active', t.prompt_fp IS NOT NULL, t.description_fp IS NOT NULL, t.claimed_at IS NOT NULL
@@ -70,14 +70,20 @@ public final class Deleter {
             WHERE id = ANY (?::uuid[]) AND status = 'deleted' AND claimed_at IS NULL
             """;
 
+    /** Each instance's lexical index drops the words of the records purged (lexical_removed). */
     private static final String PURGE = """
-            DELETE FROM image_library WHERE id = ANY (?::uuid[]) AND status = 'deleted'
-              AND prompt_fp IS NULL AND description_fp IS NULL
+            WITH gone AS (
+                DELETE FROM image_library WHERE id = ANY (?::uuid[]) AND status = 'deleted'
+                  AND prompt_fp IS NULL AND description_fp IS NULL
+                RETURNING id)
+            INSERT INTO lexical_removed (id) SELECT id FROM gone
             """;
 
     private final DataSource dataSource;
     private final PineconeClient index;
     private final Namespaces namespaces;
+    /** Run after a delete has committed (this process's lexical index takes the change at once); may be null. */
+    private volatile Runnable afterDelete;
 
     public Deleter(DataSource dataSource, PineconeClient index) {
         this(dataSource, index, new Namespaces(null));
@@ -90,11 +96,28 @@ public final class Deleter {
         this.namespaces = namespaces;
     }
 
+    /**
+     * {@code then} runs after each delete that changed something has committed, before the answer: this process's
+     * lexical index drops the records' words at once (other processes' indexes follow the feed).
+     */
+    public void afterDelete(Runnable then) {
+        this.afterDelete = then;
+    }
+
     public Outcome delete(DeleteRequest request) {
         long start = System.nanoTime();
         FilterSql.Sql where = FilterSql.of(request.filter());
         try {
             Outcome o = request.dryRun() ? count(where, request.purge(), start) : run(where, request.purge(), start);
+            Runnable then = afterDelete;
+            if (then != null && !request.dryRun() && (o.deleted() > 0 || o.purged() > 0)) {
+                try {
+                    then.run();
+                } catch (RuntimeException e) {
+                    // the delete stands; the lexical feed's next pass takes it
+                    LOG.warn("delete {}: the lexical index did not take it at once ({}); its feed will", request.filterJson(), e.getMessage());
+                }
+            }
             LOG.info("delete {}{}: {} matched, {} marked deleted, vectors removed {}, {} purged", request.filterJson(),
                     request.dryRun() ? " (dry run)" : "", o.matched(), o.deleted(), o.vectorsRemoved(), o.purged());
             return o;

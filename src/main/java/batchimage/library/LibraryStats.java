@@ -57,6 +57,15 @@ public final class LibraryStats {
 
     public LibraryStats(DataSource dataSource, PineconeClient index, batchimage.enrich.Enricher enricher, String model, int dimensions,
                         batchimage.ingest.ImportProgress importProgress) {
+        this(dataSource, index, enricher, model, dimensions, importProgress, null);
+    }
+
+    /** This process's lexical index and its feed, or null. */
+    private final batchimage.lexical.LexicalFeed lexical;
+
+    public LibraryStats(DataSource dataSource, PineconeClient index, batchimage.enrich.Enricher enricher, String model, int dimensions,
+                        batchimage.ingest.ImportProgress importProgress, batchimage.lexical.LexicalFeed lexical) {
+        this.lexical = lexical;
         this.dataSource = dataSource;
         this.index = index;
         this.enricher = enricher;
@@ -155,6 +164,16 @@ public final class LibraryStats {
         var reasons = reasons(namespaces, indexProblem);
         if (blocked != null) {
             reasons.add(0, blocked);
+        }
+        // this process's lexical index, brought in step first: it holds the records with words, or says why not
+        if (lexical != null) {
+            Map<String, Object> words = lexical.figures();
+            out.put("lexical", words);
+            long held = (Long) words.get("records");
+            long want = (Long) words.get("library");
+            if ((Boolean) words.get("this_process_writes") && held != want) {
+                reasons.add(String.format("lexical: the index of words holds %,d records, the library has %,d with words (a sync repairs it)", held, want));
+            }
         }
         @SuppressWarnings("unchecked")
         var modelState = (Map<String, Object>) out.get("model");

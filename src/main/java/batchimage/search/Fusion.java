@@ -28,11 +28,7 @@ public final class Fusion {
     private Fusion() {
     }
 
-    /**
-     * The rankings (by namespace, each best first) fused into one list of at most {@code topK} hits, best
-     * first; ties go to the higher cosine, then to the id.
-     */
-    /** Whether the index route gave a record with this metadata a vector in the namespace (IndexTexts). */
+    /** Whether the index route gave a record with this metadata a vector in the namespace (IndexTexts); every record has words. */
     static boolean hasVectorIn(String namespace, Map<String, Object> metadata) {
         if (metadata == null) {
             return true;
@@ -45,24 +41,36 @@ public final class Fusion {
         return key == null || metadata.get(key) instanceof String s && !s.isBlank();
     }
 
+    /** The rankings fused with equal weights and {@link #K}, as {@code both} fuses the two namespaces. */
     public static List<SearchHit> fuse(Map<String, List<Ranked>> rankings, int topK) {
-        record Acc(String id, Map<String, Double> scores, Map<String, Object> metadata, double[] fused) {
+        return fuse(rankings, Map.of(), K, topK);
+    }
+
+    /**
+     * The rankings (by list: namespace or {@code lexical}, each best first) fused into one list of at most
+     * {@code topK} hits, best first: a record's score is the sum over the lists of weight / (k + rank), a list
+     * without a weight in {@code weights} weighing 1. Ties go to the higher list score, then to the id.
+     */
+    public static List<SearchHit> fuse(Map<String, List<Ranked>> rankings, Map<String, Double> weights, int k, int topK) {
+        record Acc(String id, Map<String, Double> scores, Map<String, Integer> ranks, Map<String, Object> metadata, double[] fused) {
         }
         var byId = new LinkedHashMap<String, Acc>();
-        var bestRank = new LinkedHashMap<String, Integer>();
-        rankings.forEach((namespace, ranked) -> {
+        rankings.forEach((list, ranked) -> {
+            double w = weights.getOrDefault(list, 1.0);
             for (int i = 0; i < ranked.size(); i++) {
                 Ranked r = ranked.get(i);
-                Acc a = byId.computeIfAbsent(r.id(), id -> new Acc(id, new LinkedHashMap<>(), r.metadata(), new double[1]));
-                a.scores().put(namespace, r.score());
-                a.fused()[0] += 1.0 / (K + i + 1);
-                bestRank.merge(r.id(), i + 1, Math::min);
+                Acc a = byId.computeIfAbsent(r.id(), id -> new Acc(id, new LinkedHashMap<>(), new LinkedHashMap<>(), r.metadata(), new double[1]));
+                if (a.ranks().putIfAbsent(list, i + 1) == null) {
+                    a.scores().put(list, r.score());
+                    a.fused()[0] += w / (k + i + 1);
+                }
             }
         });
         for (Acc a : byId.values()) {
-            for (String namespace : rankings.keySet()) {
-                if (!a.scores().containsKey(namespace) && !hasVectorIn(namespace, a.metadata())) {
-                    a.fused()[0] += 1.0 / (K + bestRank.get(a.id()));
+            int best = a.ranks().values().stream().mapToInt(Integer::intValue).min().orElseThrow();
+            for (String list : rankings.keySet()) {
+                if (!a.ranks().containsKey(list) && !hasVectorIn(list, a.metadata())) {
+                    a.fused()[0] += weights.getOrDefault(list, 1.0) / (k + best);
                 }
             }
         }
@@ -70,15 +78,20 @@ public final class Fusion {
         all.sort(Comparator.comparingDouble((Acc a) -> -a.fused()[0])
                 .thenComparingDouble(a -> -a.scores().values().stream().mapToDouble(Double::doubleValue).max().orElse(0))
                 .thenComparing(Acc::id));
+        boolean lexical = rankings.containsKey(SearchRequest.LEXICAL);
         var out = new ArrayList<SearchHit>(Math.min(topK, all.size()));
         for (Acc a : all.subList(0, Math.min(topK, all.size()))) {
-            var namespaces = new ArrayList<String>();
-            // the namespaces in the order the rankings were given (prompt, description)
-            rankings.keySet().stream().filter(a.scores()::containsKey).forEach(namespaces::add);
+            var lists = new ArrayList<String>();
+            // the lists in the order the rankings were given (lexical, prompt, description)
+            rankings.keySet().stream().filter(a.ranks()::containsKey).forEach(lists::add);
             var scores = new LinkedHashMap<String, Double>();
-            namespaces.forEach(ns -> scores.put(ns, a.scores().get(ns)));
-            String namespace = namespaces.size() == 1 ? namespaces.get(0) : SearchRequest.BOTH;
-            out.add(SearchHit.of(a.id(), a.fused()[0], namespace, namespaces, scores, a.metadata()));
+            var ranks = new LinkedHashMap<String, Integer>();
+            lists.forEach(l -> {
+                scores.put(l, a.scores().get(l));
+                ranks.put(l, a.ranks().get(l));
+            });
+            String from = lists.size() == 1 ? lists.get(0) : lexical ? SearchRequest.HYBRID : SearchRequest.BOTH;
+            out.add(SearchHit.of(a.id(), a.fused()[0], from, lists, scores, ranks, a.metadata()));
         }
         return out;
     }

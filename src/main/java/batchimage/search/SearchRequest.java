@@ -22,13 +22,20 @@ import java.util.Map;
  * @param filterJson the filter as given (sent as it is to the index), or null
  * @param filter the same, parsed (for PostgreSQL), or null
  * @param like a record's id: search by that record's own stored vectors instead of a query (never with one), or null
+ * @param mode {@code hybrid} (the lexical list fused with the namespace's dense lists: the default), {@code dense}
+ *             (the namespace's vectors alone: the default when a namespace is given) or {@code lexical} (the words alone)
  */
-public record SearchRequest(String query, String namespace, int topK, boolean includeMetadata, JsonNode filterJson, Filter filter, String like) {
+public record SearchRequest(String query, String namespace, int topK, boolean includeMetadata, JsonNode filterJson, Filter filter, String like,
+                            String mode) {
 
     public static final String PROMPT = "prompt";
     public static final String DESCRIPTION = "description";
     public static final String BOTH = "both";
     public static final List<String> NAMESPACES = List.of(PROMPT, DESCRIPTION, BOTH);
+    public static final String HYBRID = "hybrid";
+    public static final String DENSE = "dense";
+    public static final String LEXICAL = "lexical";
+    public static final List<String> MODES = List.of(HYBRID, DENSE, LEXICAL);
     public static final int DEFAULT_TOP_K = 10;
     public static final int MAX_TOP_K = 1000;
     /** The vector metadata keys (DESIGN.md "Records"): a filter on any other key could only ever match nothing. */
@@ -48,14 +55,34 @@ public record SearchRequest(String query, String namespace, int topK, boolean in
 
     /** As above, or the records nearest to the record {@code like} (a UUID; null or blank: none), never with a query. */
     public static SearchRequest of(String query, String namespace, Integer topK, Boolean includeMetadata, JsonNode filterJson, String like) {
+        return of(query, namespace, topK, includeMetadata, filterJson, like, null);
+    }
+
+    /**
+     * As above, in {@code mode} (hybrid, dense, lexical; null or blank: hybrid, or dense when a namespace is given or
+     * with like, which searches by stored vectors).
+     */
+    public static SearchRequest of(String query, String namespace, Integer topK, Boolean includeMetadata, JsonNode filterJson, String like,
+                                   String mode) {
         String q = query == null ? "" : query.strip();
         String similar = like == null || like.isBlank() ? null : likeId(like.strip());
         if (similar != null && !q.isEmpty()) {
             throw ApiError.badRequest("like", "give either a query or like (a record's id), not both: like searches by the record's own vectors");
         }
-        String ns = namespace == null || namespace.isBlank() ? BOTH : namespace.strip();
+        boolean namespaceGiven = namespace != null && !namespace.isBlank();
+        String ns = namespaceGiven ? namespace.strip() : BOTH;
         if (!NAMESPACES.contains(ns)) {
             throw ApiError.badRequest("namespace", "namespace must be prompt, description or both, found '" + namespace + "'");
+        }
+        String m = mode == null || mode.isBlank() ? (namespaceGiven || similar != null ? DENSE : HYBRID) : mode.strip();
+        if (!MODES.contains(m)) {
+            throw ApiError.badRequest("mode", "mode must be hybrid, dense or lexical, found '" + mode + "'");
+        }
+        if (m.equals(LEXICAL) && namespaceGiven) {
+            throw ApiError.badRequest("namespace", "namespace chooses dense lists; mode lexical has none: leave namespace out, or use mode hybrid");
+        }
+        if (similar != null && !m.equals(DENSE)) {
+            throw ApiError.badRequest("mode", "like searches by the record's stored vectors: mode must be dense (or left out), found '" + m + "'");
         }
         int k = topK == null ? DEFAULT_TOP_K : topK;
         if (k < 1 || k > MAX_TOP_K) {
@@ -74,7 +101,7 @@ public record SearchRequest(String query, String namespace, int topK, boolean in
         if (q.isEmpty() && f == null && similar == null) {
             throw ApiError.badRequest("query", "give a query to search by meaning, or a filter to list the records it matches (or both)");
         }
-        return new SearchRequest(q, ns, k, includeMetadata == null || includeMetadata, f, parsed, similar);
+        return new SearchRequest(q, ns, k, includeMetadata == null || includeMetadata, f, parsed, similar, m);
     }
 
     /** A record id as like takes it: a UUID in its usual 36-character form, lower case. */
@@ -114,10 +141,10 @@ public record SearchRequest(String query, String namespace, int topK, boolean in
         if (filter != null && !filter.isNull() && !filter.isObject()) {
             throw ApiError.badRequest("filter", "filter must be a JSON object in Pinecone's filter language, such as {\"theme\": {\"$eq\": \"coco\"}}");
         }
-        return of(query, namespace, topK, include, filter, text(req, "like"));
+        return of(query, namespace, topK, include, filter, text(req, "like"), text(req, "mode"));
     }
 
-    /** From {@code GET /api/search?q=&namespace=&top_k=&filter=<JSON>&include_metadata=}. */
+    /** From {@code GET /api/search?q=&mode=&namespace=&top_k=&filter=<JSON>&include_metadata=&like=}. */
     public static SearchRequest fromQuery(Map<String, List<String>> params) {
         String k = HttpRequests.first(params, "top_k");
         Integer topK = null;
@@ -141,7 +168,7 @@ public record SearchRequest(String query, String namespace, int topK, boolean in
             q = HttpRequests.first(params, "query");
         }
         return of(q, HttpRequests.first(params, "namespace"), topK, include, parseFilter(HttpRequests.first(params, "filter")),
-                HttpRequests.first(params, "like"));
+                HttpRequests.first(params, "like"), HttpRequests.first(params, "mode"));
     }
 
     /** A filter given as JSON text (a query parameter, the command line's --filter); blank: none. */

@@ -9,7 +9,7 @@ public final class SearchTable {
 
     private static final String[] HEADER = {"#", "score", "namespace", "sub_theme", "name", "file_path", "tags"};
     /** Widest a column may be; longer values are cut with an ellipsis. */
-    private static final int[] MAX = {4, 8, 11, 20, 28, 40, 40};
+    private static final int[] MAX = {4, 8, 12, 20, 28, 40, 40};
     private static final int FIRST_TAGS = 4;
 
     private SearchTable() {
@@ -24,7 +24,7 @@ public final class SearchTable {
             rows.add(new String[] {
                     String.valueOf(++rank),
                     hit.path("score").isNumber() ? String.format(java.util.Locale.ROOT, "%.4f", hit.path("score").asDouble()) : "-",
-                    hit.path("namespace").isTextual() ? hit.path("namespace").asText() : "-",
+                    foundBy(hit),
                     meta.path("sub_theme").asText(""),
                     meta.path("name").asText(""),
                     meta.path("file_path").asText(""),
@@ -51,11 +51,32 @@ public final class SearchTable {
         return sb.toString();
     }
 
+    /** The hit's list; for a hybrid hit the lists that found it with their ranks, as L (words), P (prompt), D (description): "L1 P3 D2". */
+    static String foundBy(JsonNode hit) {
+        if (!hit.path("namespace").isTextual()) {
+            return "-";
+        }
+        String namespace = hit.path("namespace").asText();
+        if (!SearchRequest.HYBRID.equals(namespace)) {
+            return namespace;
+        }
+        var s = new StringBuilder();
+        hit.path("ranks").fields().forEachRemaining(e -> s.append(s.isEmpty() ? "" : " ")
+                .append(Character.toUpperCase(e.getKey().charAt(0)))
+                .append(e.getValue().asInt()));
+        return s.isEmpty() ? namespace : s.toString();
+    }
+
     private static String summary(JsonNode answer, int hits) {
         String mode = answer.path("mode").asText();
         var s = new StringBuilder();
         s.append(hits).append(hits == 1 ? " hit" : " hits");
-        s.append("list".equals(mode) ? " (records the filter matches, by name)" : " (" + answer.path("namespace").asText() + ")");
+        String lists = switch (mode) {
+            case "hybrid" -> "hybrid of words and " + answer.path("namespace").asText() + "; L words, P prompt, D description, with their ranks";
+            case "lexical" -> "lexical: words";
+            default -> answer.path("namespace").asText();
+        };
+        s.append("list".equals(mode) ? " (records the filter matches, by name)" : " (" + lists + ")");
         s.append(" in ").append(answer.path("took_ms").asLong()).append(" ms");
         long pending = answer.path("indexing").path("pending").asLong();
         long failed = answer.path("indexing").path("failed").asLong();

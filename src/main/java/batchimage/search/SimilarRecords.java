@@ -59,7 +59,7 @@ final class SimilarRecords {
         // one more candidate than needed: the record itself is the nearest to its own vector
         int candidates = Math.max(request.topK(), own.size() > 1 ? SearchService.FUSION_CANDIDATES : request.topK()) + 1;
         var futures = new LinkedHashMap<String, CompletableFuture<List<Fusion.Ranked>>>();
-        own.forEach((ns, vector) -> futures.put(ns, CompletableFuture.supplyAsync(() -> ranked(Namespaces.read(live, ns), vector, candidates, request))));
+        own.forEach((ns, vector) -> futures.put(ns, CompletableFuture.supplyAsync(() -> ranked(Namespaces.read(live, ns), vector, candidates, request), SearchService.LISTS)));
         var rankings = new LinkedHashMap<String, List<Fusion.Ranked>>();
         try {
             futures.forEach((ns, f) -> rankings.put(ns, f.join()));
@@ -70,8 +70,9 @@ final class SimilarRecords {
             var e = rankings.entrySet().iterator().next();
             String ns = e.getKey();
             var out = new ArrayList<SearchHit>();
+            int rank = 0;
             for (Fusion.Ranked r : e.getValue().subList(0, Math.min(request.topK(), e.getValue().size()))) {
-                out.add(SearchHit.of(r.id(), r.score(), ns, List.of(ns), Map.of(ns, r.score()), r.metadata()));
+                out.add(SearchHit.of(r.id(), r.score(), ns, List.of(ns), Map.of(ns, r.score()), Map.of(ns, ++rank), r.metadata()));
             }
             return out;
         }

@@ -293,6 +293,10 @@ final class SyncRuns {
                     .append(" of inactive records removed; ");
         }
         s.append(drift.get("failed_requeued")).append(" failed records re-queued");
+        if (drift.get("lexical") instanceof Map<?, ?> words && words.get("added") instanceof Long added && words.get("removed") instanceof Long removed
+                && added + removed > 0) {
+            s.append("; lexical index: ").append(added).append(" records added, ").append(removed).append(" removed");
+        }
         if (drift.get("stale_namespaces_removed") instanceof List<?> stale && !stale.isEmpty()) {
             s.append("; namespaces of old generations emptied: ").append(stale.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(", ")));
         }

@@ -2,6 +2,7 @@ package batchimage.sync;
 
 import batchimage.deadletter.DeadLetterHealing;
 import batchimage.index.IndexBatch;
+import batchimage.lexical.LexicalFeed;
 import batchimage.index.Namespaces;
 import batchimage.vectors.PineconeClient;
 import java.sql.Connection;
@@ -29,6 +30,7 @@ public final class Synchronizer {
     private final SyncRuns runs;
     private final NamespaceReconciler reconciler;
     private final StaleGenerations stale;
+    private final LexicalFeed lexical;
 
     /** A synchronizer whose resolved dead letters are counted on their own (not in the service's metric). */
     public Synchronizer(DataSource dataSource, PineconeClient index, int settleSeconds, int waitSeconds, Namespaces namespaces) {
@@ -42,6 +44,13 @@ public final class Synchronizer {
      */
     public Synchronizer(DataSource dataSource, PineconeClient index, int settleSeconds, int waitSeconds, Namespaces namespaces,
                         DeadLetterHealing healing) {
+        this(dataSource, index, settleSeconds, waitSeconds, namespaces, healing, null);
+    }
+
+    /** As above, with this process's lexical index ({@code lexical}, or null) repaired by each run. */
+    public Synchronizer(DataSource dataSource, PineconeClient index, int settleSeconds, int waitSeconds, Namespaces namespaces,
+                        DeadLetterHealing healing, LexicalFeed lexical) {
+        this.lexical = lexical;
         this.runs = new SyncRuns(dataSource, waitSeconds, healing);
         this.reconciler = new NamespaceReconciler(index, settleSeconds, namespaces);
         this.stale = new StaleGenerations(index);
@@ -83,6 +92,7 @@ public final class Synchronizer {
                 drift.put(ns, n);
             }
             drift.put("failed_requeued", 0L);
+            drift.put("lexical", Map.of("added", 0L, "removed", 0L));
             drift.put("stale_namespaces_removed", new ArrayList<String>());
         }
 
@@ -126,6 +136,17 @@ public final class Synchronizer {
                 UPDATE image_library SET index_state = 'pending', index_attempts = 0, next_attempt_at = NULL
                 WHERE status = 'active' AND index_state = 'failed'""")) {
             run.drift.put("failed_requeued", (long) ps.executeUpdate());
+        }
+        return run;
+    }
+
+    /**
+     * This process's lexical index made to hold exactly the library's records with words (the records it lacks read
+     * again, the others removed); the other instances' indexes repair themselves when they start.
+     */
+    public Run reconcileLexical(Run run) {
+        if (lexical != null) {
+            run.drift.put("lexical", lexical.reconcile());
         }
         return run;
     }

@@ -2,6 +2,11 @@ package batchimage.vectors.local;
 
 import batchimage.vectors.Filter;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Map;
+import org.apache.lucene.document.Document;
+import org.apache.lucene.document.Field;
+import org.apache.lucene.document.StringField;
 import org.apache.lucene.document.DoublePoint;
 import org.apache.lucene.index.Term;
 import org.apache.lucene.search.BooleanClause.Occur;
@@ -12,12 +17,39 @@ import org.apache.lucene.search.TermInSetQuery;
 import org.apache.lucene.search.TermQuery;
 import org.apache.lucene.util.BytesRef;
 
-/** Pinecone filters as Lucene queries over the fields {@link VectorDocuments#document} indexes. */
-final class LuceneFilters {
+/**
+ * Pinecone filters as Lucene queries over a document's metadata, indexed per key and type by {@link #index}: the
+ * local index's vectors and the lexical side's words (batchimage.lexical) are filtered alike.
+ */
+public final class LuceneFilters {
+
+    /** The metadata keys a document has, for $exists. */
+    static final String KEYS = "_keys";
+
     private LuceneFilters() {
     }
 
-    static Query toQuery(Filter f) {
+    /** Indexes the metadata for filters: strings, booleans, numbers and lists of strings, each key under its type. */
+    public static void index(Document d, Map<String, Object> metadata) {
+        for (var e : metadata.entrySet()) {
+            String k = e.getKey();
+            d.add(new StringField(KEYS, k, Field.Store.NO));
+            Object v = e.getValue();
+            if (v instanceof String s) {
+                d.add(new StringField("s." + k, s, Field.Store.NO));
+            } else if (v instanceof Boolean b) {
+                d.add(new StringField("b." + k, b.toString(), Field.Store.NO));
+            } else if (v instanceof Number n) {
+                d.add(new DoublePoint("n." + k, n.doubleValue()));
+            } else if (v instanceof Collection<?> list) {
+                for (Object item : list) {
+                    d.add(new StringField("s." + k, item.toString(), Field.Store.NO));
+                }
+            }
+        }
+    }
+
+    public static Query toQuery(Filter f) {
         if (f instanceof Filter.And a) {
             var b = new BooleanQuery.Builder();
             for (Filter c : a.clauses()) {
@@ -33,7 +65,7 @@ final class LuceneFilters {
             return b.build();
         }
         if (f instanceof Filter.Exists e) {
-            Query has = new TermQuery(new Term(VectorDocuments.KEYS, e.field()));
+            Query has = new TermQuery(new Term(KEYS, e.field()));
             return e.present() ? has : not(has);
         }
         if (f instanceof Filter.In in) {

@@ -6,12 +6,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 import org.apache.lucene.document.Document;
-import org.apache.lucene.document.DoublePoint;
 import org.apache.lucene.document.Field;
 import org.apache.lucene.document.KnnFloatVectorField;
 import org.apache.lucene.document.SortedDocValuesField;
@@ -39,7 +37,6 @@ final class VectorDocuments {
     /** The vector as upserted, for fetch and includeValues. */
     private static final String VALUES = "values";
     static final String META = "metadata";
-    static final String KEYS = "_keys";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private VectorDocuments() {
@@ -56,22 +53,7 @@ final class VectorDocuments {
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IllegalArgumentException("metadata of '" + r.id() + "' cannot be written as JSON", e);
         }
-        for (var e : r.metadata().entrySet()) {
-            String k = e.getKey();
-            d.add(new StringField(KEYS, k, Field.Store.NO));
-            Object v = e.getValue();
-            if (v instanceof String s) {
-                d.add(new StringField("s." + k, s, Field.Store.NO));
-            } else if (v instanceof Boolean b) {
-                d.add(new StringField("b." + k, b.toString(), Field.Store.NO));
-            } else if (v instanceof Number n) {
-                d.add(new DoublePoint("n." + k, n.doubleValue()));
-            } else if (v instanceof Collection<?> list) {
-                for (Object item : list) {
-                    d.add(new StringField("s." + k, item.toString(), Field.Store.NO));
-                }
-            }
-        }
+        LuceneFilters.index(d, r.metadata());
         return d;
     }
 
