@@ -173,6 +173,15 @@ class KillResumeTest {
                 assertThat(new HashSet<>(listed)).as("ids in %s", ns).isEqualTo(records);
             }
         }
+        // the lexical index in the data folder, whatever the kill left of it, reads up to the library from its last
+        // commit and then holds each record once
+        var ds = new org.postgresql.ds.PGSimpleDataSource();
+        ds.setUrl(db);
+        try (var words = batchimage.lexical.LexicalIndex.open(data.resolve("lexical"), batchimage.lexical.LexicalIndex.Boosts.DEFAULTS)) {
+            assertThat(words.writes()).isTrue();
+            new batchimage.lexical.LexicalFeed(ds, words).catchUp();
+            assertThat(words.records()).as("records in the lexical index").isEqualTo(RECORDS);
+        }
     }
 
     @Test

@@ -549,7 +549,8 @@ class SearchApiTest {
 
         Cli.Run human = Cli.run(Map.of("BATCH_IMAGE_API_KEY", KEY), "search", k.query(), "--url", base);
         assertThat(human.exit()).as(human.err()).isZero();
-        assertThat(human.out().lines().skip(1).limit(10)).allSatisfy(l -> assertThat(l).matches("\\s*\\d+\\s+0\\.\\d{4}\\s+(both|prompt|description)\\s+.*"));
+        assertThat(human.out().lines().skip(1).limit(10)).allSatisfy(l -> assertThat(l).matches("\\s*\\d+\\s+0\\.\\d{4}\\s+([LPD]\\d+( [PD]\\d+)*)\\s+.*"));
+        assertThat(human.out()).contains("hybrid of words and both");
 
         Cli.Run noKey = Cli.run(Map.of(), "search", k.query(), "--url", base);
         assertThat(noKey.exit()).isEqualTo(1);
