@@ -245,6 +245,11 @@ public final class BatchImage implements AutoCloseable {
         return context().getRegistry().lookupByNameAndType("searchService", SearchService.class);
     }
 
+    /** This process's lexical index's feed (the registry's {@code lexicalFeed}). */
+    public batchimage.lexical.LexicalFeed lexicalFeed() {
+        return context().getRegistry().lookupByNameAndType("lexicalFeed", batchimage.lexical.LexicalFeed.class);
+    }
+
     /** Delete by filter (the registry's {@code deleter}). */
     public batchimage.library.Deleter deleter() {
         return context().getRegistry().lookupByNameAndType("deleter", batchimage.library.Deleter.class);

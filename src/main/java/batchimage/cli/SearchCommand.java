@@ -87,6 +87,8 @@ final class SearchCommand extends AdminCommand {
     @Override
     JsonNode inProcess(Settings settings) {
         try (var app = BatchImage.create(settings, BatchImage.Mode.SEARCH).start()) {
+            // the words of what was imported since a service last ran: the feed's timer would come too late
+            app.lexicalFeed().catchUp();
             return json.valueToTree(app.search().search(request));
         }
     }

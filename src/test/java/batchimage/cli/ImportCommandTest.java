@@ -76,6 +76,27 @@ class ImportCommandTest {
     }
 
     @Test
+    void aSearchInItsOwnProcessAfterAnImportFindsTheWordsOfWhatWasImported() throws Exception {
+        Path data = work.resolve("data");
+        Run imported = run("import", "--json", "--data", data.toString(), Path.of("docs/examples/batch_image_data_tour_final.json").toString());
+        assertThat(imported.exit()).as(imported.err()).isZero();
+        String nobody = "http://127.0.0.1:9";
+        // no service: the search opens the data folder itself, and its index of words takes the library in first
+        Run lexical = run("search", "cat laptop", "--mode", "lexical", "--json", "--data", data.toString(), "--url", nobody);
+        assertThat(lexical.exit()).as(lexical.err()).isZero();
+        assertThat(lexical.err()).contains("in this process");
+        JsonNode first = lexical.json().path("matches").get(0);
+        assertThat(first.path("metadata").path("name").asText()).isEqualTo("cat_laptop");
+        assertThat(first.path("ranks").path("lexical").asInt()).isEqualTo(1);
+        Run hybrid = run("search", "a cat sleeping on a computer", "--json", "--data", data.toString(), "--url", nobody);
+        assertThat(hybrid.exit()).as(hybrid.err()).isZero();
+        assertThat(hybrid.json().path("mode").asText()).isEqualTo("hybrid");
+        JsonNode best = hybrid.json().path("matches").get(0);
+        assertThat(best.path("metadata").path("name").asText()).isEqualTo("cat_laptop");
+        assertThat(best.path("ranks").has("lexical")).as("%s", best).isTrue();
+    }
+
+    @Test
     void exitsNonZeroWhenAFileCannotBeImportedAndSaysWhereTheReportIs() throws Exception {
         Path broken = TestLibrary.copyShared("malformed/batch_image_data_truncated_final.json", work.resolve("in"));
         Path data = work.resolve("data");
