@@ -336,9 +336,11 @@ public final class BatchImage implements AutoCloseable {
         }
         Indexer indexer = null;
         batchimage.ingest.ImportLeases imports = null;
+        batchimage.lexical.LexicalIndex words = null;
         try {
             if (main.isStarted() || main.isStarting()) {
                 indexer = main.getCamelContext().getRegistry().lookupByNameAndType("indexer", Indexer.class);
+                words = main.getCamelContext().getRegistry().lookupByNameAndType("lexicalIndex", batchimage.lexical.LexicalIndex.class);
                 imports = main.getCamelContext().getRegistry().lookupByNameAndType("importLeases", batchimage.ingest.ImportLeases.class);
                 main.stop();
             }
@@ -351,6 +353,14 @@ public final class BatchImage implements AutoCloseable {
         }
         if (imports != null) {
             imports.close();
+        }
+        if (words != null) {
+            // after the routes (the feed's timer): its lock is free when close returns, for the next process or command
+            try {
+                words.close();
+            } catch (java.io.IOException e) {
+                LOG.warn("closing the lexical index: {}", e.toString());
+            }
         }
         if (localIndex != null) {
             localIndex.close();

@@ -95,6 +95,7 @@ public final class LexicalIndex implements java.io.Closeable {
     private final SearcherManager searchers;
     /** Read-side: the last commit's reader, reopened when the writer has committed since. */
     private DirectoryReader readSide;
+    private boolean closed;
 
     private LexicalIndex(Path folder, FSDirectory dir, IndexWriter writer, Boosts boosts) throws IOException {
         this.folder = folder;
@@ -370,7 +371,11 @@ public final class LexicalIndex implements java.io.Closeable {
     }
 
     @Override
-    public void close() throws IOException {
+    public synchronized void close() throws IOException {
+        if (closed) {
+            return;
+        }
+        closed = true;
         if (searchers != null) {
             searchers.close();
         }
@@ -378,10 +383,8 @@ public final class LexicalIndex implements java.io.Closeable {
             // what was not committed is read again from the library by the next process
             writer.rollback();
         }
-        synchronized (this) {
-            if (readSide != null) {
-                readSide.close();
-            }
+        if (readSide != null) {
+            readSide.close();
         }
         dir.close();
     }

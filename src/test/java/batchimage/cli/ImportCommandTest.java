@@ -85,6 +85,7 @@ class ImportCommandTest {
         Run lexical = run("search", "cat laptop", "--mode", "lexical", "--json", "--data", data.toString(), "--url", nobody);
         assertThat(lexical.exit()).as(lexical.err()).isZero();
         assertThat(lexical.err()).contains("in this process");
+        assertThat(lexical.json().path("matches")).as("%s %s", lexical.json(), lexical.err()).isNotEmpty();
         JsonNode first = lexical.json().path("matches").get(0);
         assertThat(first.path("metadata").path("name").asText()).isEqualTo("cat_laptop");
         assertThat(first.path("ranks").path("lexical").asInt()).isEqualTo(1);
