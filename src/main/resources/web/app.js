@@ -719,16 +719,21 @@ function askKey({ rejected }) {
       finish();
       reject(new KeyDeclined());
     };
+    // the dialog's close event comes in a later task: one left from the previous question (a key refused at once)
+    // may arrive after this one opened the dialog again, and is not a cancel
+    const closed = () => {
+      if (!ui.keyDialog.open) cancel();
+    };
     const finish = () => {
       ui.keyForm.removeEventListener('submit', submit);
       ui.keyCancel.removeEventListener('click', cancel);
-      ui.keyDialog.removeEventListener('close', cancel);
+      ui.keyDialog.removeEventListener('close', closed);
       if (ui.keyDialog.open) ui.keyDialog.close();
       ui.forgetKey.hidden = !api.key();
     };
     ui.keyForm.addEventListener('submit', submit);
     ui.keyCancel.addEventListener('click', cancel);
-    ui.keyDialog.addEventListener('close', cancel); // Escape
+    ui.keyDialog.addEventListener('close', closed); // Escape
     ui.keyDialog.showModal();
     ui.keyInput.focus();
   }).finally(() => {
