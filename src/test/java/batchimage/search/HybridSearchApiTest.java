@@ -52,7 +52,7 @@ class HybridSearchApiTest {
     @BeforeAll
     void importAndIndexTheLibrary(@TempDir Path data) throws Exception {
         db = TestPostgres.newDatabase("hybrid");
-        app = BatchImage.create(TestLibrary.settings(TestLibrary.PROJECT, data, db, Map.of()), BatchImage.Mode.SERVICE).start();
+        app = TestLibrary.service(data, db);
         api = Api.of(app);
         Path in = data.resolve("input");
         for (String f : List.of("coco/batch_image_data_coco_final.json", "media-library/batch_image_data_media_final.json")) {
